@@ -1,0 +1,98 @@
+"""The canonical model: the one representation every wire format is decoded into and encoded from.
+
+Hub and spoke: a client request is decoded into a :class:`Request`, a provider profile adjusts it,
+an upstream codec encodes it; the upstream's answer comes back as a :class:`Response` or as a
+sequence of stream events (:mod:`crosswire.canonical.events`) which the client codec encodes.
+"""
+
+from crosswire.canonical.errors import (
+    AuthenticationError,
+    ContextLengthError,
+    GatewayError,
+    InvalidRequestError,
+    NotFoundError,
+    OverloadedError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RateLimitError,
+    RequestTooLargeError,
+    UpstreamError,
+    UpstreamServerError,
+    UpstreamTimeoutError,
+)
+from crosswire.canonical.events import (
+    Event,
+    MessageStart,
+    MessageStop,
+    PartStart,
+    PartStop,
+    SignatureDelta,
+    StreamError,
+    TextDelta,
+    ThinkingDelta,
+    ToolArgsDelta,
+)
+from crosswire.canonical.messages import (
+    ContentPart,
+    DocumentPart,
+    ImagePart,
+    Message,
+    OpaquePart,
+    RedactedThinkingPart,
+    TextPart,
+    ThinkingPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+from crosswire.canonical.request import (
+    Request,
+    ServerTool,
+    ThinkingConfig,
+    Tool,
+    ToolChoice,
+)
+from crosswire.canonical.response import Response, StopReason, Usage
+
+__all__ = [
+    "AuthenticationError",
+    "ContentPart",
+    "ContextLengthError",
+    "DocumentPart",
+    "Event",
+    "GatewayError",
+    "ImagePart",
+    "InvalidRequestError",
+    "Message",
+    "MessageStart",
+    "MessageStop",
+    "NotFoundError",
+    "OpaquePart",
+    "OverloadedError",
+    "PartStart",
+    "PartStop",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "RedactedThinkingPart",
+    "Request",
+    "RequestTooLargeError",
+    "Response",
+    "ServerTool",
+    "SignatureDelta",
+    "StopReason",
+    "StreamError",
+    "TextDelta",
+    "TextPart",
+    "ThinkingConfig",
+    "ThinkingDelta",
+    "ThinkingPart",
+    "Tool",
+    "ToolArgsDelta",
+    "ToolCallPart",
+    "ToolChoice",
+    "ToolResultPart",
+    "UpstreamError",
+    "UpstreamServerError",
+    "UpstreamTimeoutError",
+    "Usage",
+]

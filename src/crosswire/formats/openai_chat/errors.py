@@ -1,0 +1,75 @@
+"""Map an OpenAI-format upstream's error (HTTP status + body, or an error frame) to the
+gateway's error tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crosswire.canonical import (
+    AuthenticationError,
+    ContextLengthError,
+    GatewayError,
+    InvalidRequestError,
+    NotFoundError,
+    OverloadedError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RateLimitError,
+    RequestTooLargeError,
+    UpstreamError,
+    UpstreamServerError,
+    UpstreamTimeoutError,
+)
+from crosswire.jsonutil import DecodeError, loads
+
+_STATUS_TO_ERROR: dict[int, type[GatewayError]] = {
+    400: InvalidRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    408: UpstreamTimeoutError,
+    413: RequestTooLargeError,
+    422: InvalidRequestError,
+    429: RateLimitError,
+    500: UpstreamServerError,
+    502: UpstreamError,
+    503: OverloadedError,
+    504: UpstreamTimeoutError,
+    529: OverloadedError,
+}
+# Codes that change the class whatever the status says.
+_CODE_TO_ERROR: dict[str, type[GatewayError]] = {
+    "insufficient_quota": QuotaExceededError,
+    "exceeded_current_quota_error": QuotaExceededError,
+    "billing_hard_limit_reached": QuotaExceededError,
+    "context_length_exceeded": ContextLengthError,
+    "string_above_max_length": ContextLengthError,
+}
+_CONTEXT_HINTS = ("context length", "context window", "maximum context", "too many tokens")
+
+
+def decode_error(
+    status: int, body: bytes | dict[str, Any], retry_after: float | None = None
+) -> GatewayError:
+    payload: Any = body
+    if isinstance(body, bytes):
+        try:
+            payload = loads(body)
+        except DecodeError:
+            payload = {"error": {"message": body[:500].decode("utf-8", "replace")}}
+    error = payload.get("error", payload) if isinstance(payload, dict) else {}
+    if isinstance(error, str):
+        error = {"message": error}
+    if not isinstance(error, dict):
+        error = {}
+    message = str(error.get("message") or f"upstream returned HTTP {status}")
+    code = error.get("code") or error.get("type")
+    code = str(code) if code is not None else None
+    cls = _CODE_TO_ERROR.get(code or "") or _STATUS_TO_ERROR.get(status)
+    if cls is None:
+        cls = UpstreamServerError if status >= 500 else InvalidRequestError
+    if cls is InvalidRequestError and any(h in message.lower() for h in _CONTEXT_HINTS):
+        cls = ContextLengthError
+    if cls is RateLimitError and "quota" in message.lower() and "exceeded" in message.lower():
+        cls = QuotaExceededError
+    return cls(f"upstream: {message}", retry_after=retry_after, code=code)
