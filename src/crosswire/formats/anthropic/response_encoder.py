@@ -144,7 +144,10 @@ class StreamEncoder:
             case MessageStart():
                 return self._message_start(event)
             case MessageStop(stop_reason, usage, stop_sequence):
-                delta = {"stop_reason": stop_reason.value, "stop_sequence": stop_sequence}
+                delta: dict[str, Any] = {
+                    "stop_reason": stop_reason.value,
+                    "stop_sequence": stop_sequence,
+                }
                 body = {"type": "message_delta", "delta": delta, "usage": usage_body(usage)}
                 return _frame("message_delta", body) + _frame(
                     "message_stop", {"type": "message_stop"}
@@ -155,7 +158,7 @@ class StreamEncoder:
 
     def _message_start(self, event: MessageStart) -> bytes:
         usage = usage_body(event.usage or Usage())
-        message = {
+        message: dict[str, Any] = {
             "id": message_id(event.id),
             "type": "message",
             "role": "assistant",

@@ -1,0 +1,1 @@
+"""The ``crosswire`` command: one module per command group."""

@@ -1,0 +1,76 @@
+"""Build the aiohttp application."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from crosswire import __version__
+from crosswire.config import Config
+from crosswire.server import anthropic_routes
+from crosswire.server.keepalive import KeepAlive
+from crosswire.server.state import STATE, GatewayState
+from crosswire.upstream import UpstreamPool
+from crosswire.upstream.pool import PoolSettings
+
+MAX_BODY_BYTES = 32 * 1024 * 1024
+_CREATED = "2025-01-01T00:00:00Z"
+
+
+async def health(request: web.Request) -> web.Response:
+    config = request.app[STATE].config
+    return web.json_response(
+        {"status": "ok", "version": __version__, "models": sorted(config.models)}
+    )
+
+
+async def list_models(request: web.Request) -> web.Response:
+    """Anthropic's shape when the client speaks Anthropic, OpenAI's otherwise."""
+    config = request.app[STATE].config
+    names = sorted(config.models)
+    if "anthropic-version" in request.headers or "x-api-key" in request.headers:
+        data = [
+            {"type": "model", "id": n, "display_name": n, "created_at": _CREATED} for n in names
+        ]
+        return web.json_response(
+            {
+                "data": data,
+                "has_more": False,
+                "first_id": names[0] if names else None,
+                "last_id": names[-1] if names else None,
+            }
+        )
+    created = int(time.time())
+    data_oa = [
+        {"id": n, "object": "model", "created": created, "owned_by": config.models[n].provider}
+        for n in names
+    ]
+    return web.json_response({"object": "list", "data": data_oa})
+
+
+def create_app(config: Config) -> web.Application:
+    server = config.server
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    pool = UpstreamPool(
+        PoolSettings(
+            connect_timeout=server.connect_timeout,
+            idle_timeout=server.idle_timeout,
+            max_connections=server.max_connections,
+            max_connections_per_host=server.max_connections_per_host,
+        )
+    )
+    state = GatewayState(config=config, pool=pool, keepalive=KeepAlive(server.ping_interval))
+    app[STATE] = state
+    app.router.add_get("/health", health)
+    app.router.add_get("/v1/models", list_models)
+    anthropic_routes.add_routes(app)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await state.keepalive.close()
+        await pool.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
