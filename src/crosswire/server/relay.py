@@ -34,7 +34,7 @@ async def read_json(request: web.Request) -> Any:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
         raise RequestTooLargeError(
-            f"request body is larger than the gateway's limit ({exc.max_size} bytes)"
+            f"request body is larger than the gateway's limit ({request.client_max_size} bytes)"
         ) from exc
     if not raw:
         raise InvalidRequestError("request body is empty; a JSON object is required")

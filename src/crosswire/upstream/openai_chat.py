@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -127,8 +128,6 @@ async def _events(
     tail: list[Event] = []
     for sse in parser.flush():
         if sse.data != b"[DONE]":
-            try:
+            with contextlib.suppress(jsonutil.DecodeError):
                 tail += decoder.feed(jsonutil.loads(sse.data))
-            except jsonutil.DecodeError:
-                pass
     yield tail + decoder.finish()

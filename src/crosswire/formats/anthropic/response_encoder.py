@@ -144,11 +144,11 @@ class StreamEncoder:
             case MessageStart():
                 return self._message_start(event)
             case MessageStop(stop_reason, usage, stop_sequence):
-                delta: dict[str, Any] = {
-                    "stop_reason": stop_reason.value,
-                    "stop_sequence": stop_sequence,
+                body = {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": stop_reason.value, "stop_sequence": stop_sequence},
+                    "usage": usage_body(usage),
                 }
-                body = {"type": "message_delta", "delta": delta, "usage": usage_body(usage)}
                 return _frame("message_delta", body) + _frame(
                     "message_stop", {"type": "message_stop"}
                 )
