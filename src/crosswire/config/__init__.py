@@ -66,16 +66,10 @@ Every problem raises one :class:`ConfigError` (``"<file>: <key>: <message>\\n  f
 Secrets never appear in errors or reprs (:func:`~crosswire.config.secrets.redact_secret`).
 """
 
+from crosswire.config.defaults import default_config
 from crosswire.config.errors import ConfigError
-from crosswire.config.loader import (
-    CONFIG_ENV_VAR,
-    default_config,
-    default_config_path,
-    find_config_path,
-    load_config,
-    loads_config,
-    parse_config,
-)
+from crosswire.config.loader import load_config, loads_config, parse_config
+from crosswire.config.paths import CONFIG_ENV_VAR, default_config_path, find_config_path
 from crosswire.config.profiles import derive_profile
 from crosswire.config.schema import (
     KNOWN_CAPABILITIES,

@@ -1,0 +1,1 @@
+"""Test helpers: scripted upstream servers and a gateway running in a background thread."""
