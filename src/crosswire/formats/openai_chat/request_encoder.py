@@ -19,6 +19,7 @@ from typing import Any
 from crosswire.canonical import (
     DocumentPart,
     ImagePart,
+    InvalidRequestError,
     Message,
     Request,
     TextPart,
@@ -47,6 +48,12 @@ class EncodeOptions:
 
 
 def encode_request(request: Request, model: str, options: EncodeOptions) -> dict[str, Any]:
+    if request.server_tools:
+        names = ", ".join(t.type for t in request.server_tools)
+        raise InvalidRequestError(
+            f"server tools ({names}) run on the provider's side and this OpenAI-format "
+            "upstream has no equivalent; remove them or route this model to a provider that has"
+        )
     messages: list[dict[str, Any]] = []
     system = request.system_text()
     if system:
