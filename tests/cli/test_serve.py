@@ -87,8 +87,8 @@ def test_config_from_environment_variable(tmp_path: Path) -> None:
     port = free_port()
     config = tmp_path / "gw.toml"
     config.write_text(
-        '[server]\nport = %d\n[providers.e]\ntype = "echo"\n'
-        '[models.only]\nprovider = "e"\nmodel = "echo"\nmax_context_size = 1000\n' % port
+        f'[server]\nport = {port}\n[providers.e]\ntype = "echo"\n'
+        '[models.only]\nprovider = "e"\nmodel = "echo"\nmax_context_size = 1000\n'
     )
     proc = _serve(tmp_path, CROSSWIRE_CONFIG=str(config))
     try:
