@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 from crosswire.canonical import Event, NotFoundError, Request, Response
@@ -16,20 +16,32 @@ class Backend(Protocol):
     def stream(self, request: Request, target: Target) -> AsyncIterator[list[Event]]: ...
 
 
-def backend_for(provider_type: str, pool: UpstreamPool) -> Backend:
-    from crosswire.providers.echo import EchoBackend
-    from crosswire.upstream.openai_chat import OpenAIChatBackend
+def _openai_chat(pool: UpstreamPool) -> Backend:
+    from crosswire.upstream.http_backend import HTTPBackend
+    from crosswire.upstream.openai_chat import OpenAIChatAdapter
 
-    backends: dict[str, type[OpenAIChatBackend] | type[EchoBackend]] = {
-        "openai": OpenAIChatBackend,
-        "kimi": OpenAIChatBackend,
-        "echo": EchoBackend,
-    }
-    cls = backends.get(provider_type)
-    if cls is None:
+    return HTTPBackend(pool, OpenAIChatAdapter())
+
+
+def _echo(pool: UpstreamPool) -> Backend:
+    from crosswire.providers.echo import EchoBackend
+
+    return EchoBackend(pool)
+
+
+# provider type -> backend factory; a new upstream format registers here.
+BACKENDS: dict[str, Callable[[UpstreamPool], Backend]] = {
+    "openai": _openai_chat,
+    "kimi": _openai_chat,
+    "echo": _echo,
+}
+
+
+def backend_for(provider_type: str, pool: UpstreamPool) -> Backend:
+    factory = BACKENDS.get(provider_type)
+    if factory is None:
+        available = ", ".join(sorted(BACKENDS))
         raise NotFoundError(
-            f"provider type {provider_type!r} is not served yet (available: "
-            + ", ".join(sorted(backends))
-            + ")"
+            f"provider type {provider_type!r} is not served yet (available: {available})"
         )
-    return cls(pool)
+    return factory(pool)

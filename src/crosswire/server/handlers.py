@@ -1,0 +1,79 @@
+"""The one generation handler every client format uses: decode → route → backend → encode."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from crosswire import jsonutil
+from crosswire.canonical import GatewayError, UpstreamServerError
+from crosswire.formats.base import ClientCodec, ClientContext
+from crosswire.routing import resolve
+from crosswire.server.relay import log_request, read_json, relay_stream, request_id
+from crosswire.server.state import STATE
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ContextOf = Callable[[web.Request], ClientContext]
+
+
+def default_context(request: web.Request) -> ClientContext:
+    return ClientContext(query=request.query, headers=request.headers)
+
+
+def error_response(codec: ClientCodec, error: GatewayError, rid: str) -> web.Response:
+    status, body, headers = codec.encode_error(error, rid)
+    headers["request-id"] = rid
+    return web.Response(status=status, body=body, headers=headers)
+
+
+def generation_handler(codec: ClientCodec, context_of: ContextOf = default_context) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        state = request.app[STATE]
+        started = time.perf_counter()
+        rid = request_id()
+        client_model, route = "?", "-"
+        try:
+            body = await read_json(request)
+            canonical = codec.decode_request(body, context_of(request))
+            client_model = canonical.model
+            target = resolve(state.config, canonical.model)
+            route = f"{target.alias}({target.rule})"
+            backend = state.backend(target.provider)
+            headers = {"request-id": rid, "x-crosswire-route": route}
+            if canonical.stream:
+                encoder = codec.stream_encoder(canonical)
+                response, stop = await relay_stream(
+                    request, backend.stream(canonical, target), encoder.encode,
+                    ping=codec.ping, headers=headers,
+                )  # fmt: skip
+                usage = stop.usage if stop else None
+                log_request(
+                    request, client_model, route, 200, started, stream=True,
+                    stop=stop.stop_reason.value if stop else "aborted",
+                    tokens_in=usage.input_tokens if usage else None,
+                    tokens_out=usage.output_tokens if usage else None,
+                )  # fmt: skip
+                return response
+            result = await backend.complete(canonical, target)
+            payload = codec.encode_response(result, canonical)
+            log_request(
+                request, client_model, route, 200, started, stream=False,
+                stop=result.stop_reason.value, tokens_in=result.usage.input_tokens,
+                tokens_out=result.usage.output_tokens,
+            )  # fmt: skip
+            return web.Response(
+                body=jsonutil.dumps(payload), content_type="application/json", headers=headers
+            )
+        except GatewayError as error:
+            log_request(request, client_model, route, error.status, started, error=error.kind)
+            return error_response(codec, error, rid)
+        except Exception:
+            log.exception("internal error serving %s", request.path)
+            return error_response(codec, UpstreamServerError("internal gateway error"), rid)
+
+    return handle
