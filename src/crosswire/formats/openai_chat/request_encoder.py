@@ -123,8 +123,8 @@ def _assistant(message: Message, options: EncodeOptions) -> dict[str, Any]:
                     "function": {"name": part.name, "arguments": part.arguments or "{}"},
                 }
             )
-        elif isinstance(part, ThinkingPart) and part.origin == FORMAT:
-            reasoning.append(part.text)
+        elif isinstance(part, ThinkingPart) and (part.origin == FORMAT or not part.signature):
+            reasoning.append(part.text)  # ours, or plain unsigned reasoning text
     out: dict[str, Any] = {"role": "assistant"}
     text = "".join(texts)
     if text or not calls:
