@@ -79,6 +79,9 @@ class Request:
     """The wire format the client spoke (``anthropic``, ``openai_chat`` …)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Fields with no canonical meaning; relayed only to an upstream of the client's format."""
+    client_headers: dict[str, str] = field(default_factory=dict)
+    """A few client request headers upstream adapters may forward (``user-agent``,
+    ``anthropic-beta``, ``anthropic-version``), lower-cased. Never credentials."""
 
     def system_text(self, separator: str = "\n") -> str:
         return separator.join(p.text for p in self.system if p.text)

@@ -17,6 +17,10 @@ from crosswire.server.state import STATE
 
 log = logging.getLogger(__name__)
 
+# Client headers an upstream may see (Kimi Code allow-lists coding-agent user agents; Anthropic
+# upstreams want the client's betas). Credentials are never in this list.
+FORWARDED_HEADERS = ("user-agent", "anthropic-beta", "anthropic-version")
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ContextOf = Callable[[web.Request], ClientContext]
 
@@ -41,6 +45,10 @@ def generation_handler(codec: ClientCodec, context_of: ContextOf = default_conte
             body = await read_json(request)
             canonical = codec.decode_request(body, context_of(request))
             client_model = canonical.model
+            for name in FORWARDED_HEADERS:
+                value = request.headers.get(name)
+                if value:
+                    canonical.client_headers[name] = value
             target = resolve(state.config, canonical.model)
             route = f"{target.alias}({target.rule})"
             backend = state.backend(target.provider)
