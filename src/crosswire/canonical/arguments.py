@@ -2,8 +2,9 @@
 
 Upstreams send arguments that are cut short (``length``), double-encoded, not objects, or empty.
 :func:`arguments_object` always returns a dict so no client ever gets a 500 for a model's
-malformed call; what could not be parsed is kept under ``_raw_arguments`` so the agent's tool
-validation can tell the model what went wrong.
+malformed call. Truncated JSON is deliberately *not* completed: a Write call cut inside its
+``content`` would otherwise run and write half a file. What cannot be parsed is kept under
+``_raw_arguments``, so the agent's tool validation rejects the call and tells the model why.
 """
 
 from __future__ import annotations
@@ -23,9 +24,7 @@ def arguments_object(raw: str) -> dict[str, Any]:
     try:
         value = loads(text)
     except DecodeError:
-        value = _close_truncated(text)
-        if value is None:
-            return {RAW_ARGUMENTS_KEY: raw}
+        return {RAW_ARGUMENTS_KEY: raw}
     if isinstance(value, str):  # double-encoded: "{\"a\": 1}"
         try:
             value = loads(value)
@@ -34,31 +33,3 @@ def arguments_object(raw: str) -> dict[str, Any]:
     if isinstance(value, dict):
         return value
     return {RAW_ARGUMENTS_KEY: raw}
-
-
-def _close_truncated(text: str) -> Any:
-    """Close the strings, arrays and objects left open by a truncated JSON text."""
-    stack: list[str] = []
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "{[":
-            stack.append("}" if ch == "{" else "]")
-        elif ch in "}]" and stack:
-            stack.pop()
-    if not stack and not in_string:
-        return None
-    candidate = text + ('"' if in_string else "")
-    candidate = candidate.rstrip().rstrip(",").rstrip(":")
-    try:
-        return loads(candidate + "".join(reversed(stack)))
-    except DecodeError:
-        return None

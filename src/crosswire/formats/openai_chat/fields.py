@@ -19,8 +19,9 @@ DEFAULT_REASONING_KEYS: tuple[str, ...] = ("reasoning_content", "reasoning")
 
 
 def stop_reason(finish_reason: str | None, has_tool_calls: bool) -> StopReason:
-    """Derived from content first: servers say ``stop`` next to tool calls."""
-    if has_tool_calls:
+    """Derived from content first (servers say ``stop`` next to tool calls), except that a
+    cut-off answer stays cut off: its last tool call may be incomplete."""
+    if has_tool_calls and finish_reason != "length":
         return StopReason.TOOL_USE
     return FINISH_REASON_TO_CANONICAL.get(finish_reason or "stop", StopReason.END_TURN)
 

@@ -14,6 +14,7 @@ interleaves them. Text and reasoning stream through as they arrive.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -38,6 +39,7 @@ from crosswire.formats.openai_chat.errors import decode_error
 from crosswire.formats.openai_chat.think_tags import ThinkTagSplitter
 
 FORMAT = "openai_chat"
+log = logging.getLogger(__name__)
 
 
 class _CallBuffer:
@@ -116,15 +118,19 @@ class StreamDecoder:
         for kind, text in self._tags.flush():
             self._piece(kind, text, out)
         self._close(out)
+        if self._finish_reason is None:
+            if self._calls:
+                log.warning(
+                    "upstream stream broke off; dropping %d unfinished tool calls", len(self._calls)
+                )
+            out.append(StreamError(UpstreamError("upstream stream ended before it finished")))
+            return out
         for n, call in enumerate(self._calls.values()):
             call_id = call.id or f"call_{uuid.uuid4().hex[:20]}_{n}"
             out.append(PartStart(self._index, ToolCallPart(call_id, call.name, "")))
             out.append(ToolArgsDelta(self._index, "".join(call.args)))
             out.append(PartStop(self._index))
             self._index += 1
-        if self._finish_reason is None:
-            out.append(StreamError(UpstreamError("upstream stream ended before it finished")))
-            return out
         reason = fields.stop_reason(self._finish_reason, bool(self._calls))
         out.append(MessageStop(reason, self._usage or Usage()))
         return out

@@ -1,0 +1,56 @@
+"""Fixtures for the end-to-end tests: the agent binary (installed once per session), a runner
+with a fresh HOME and cwd per test, and a scripted upstream behind an in-process gateway."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import ClaudeCode, Stack, ensure_claude_code
+from tests.support.servers import ScriptedOpenAIUpstream, openai_gateway_config, start_gateway
+
+
+@pytest.fixture(scope="session")
+def claude_code_bin() -> Path:
+    """The native Claude Code binary, installed once into ``.cache/npm-agents/``."""
+    return ensure_claude_code()
+
+
+@pytest.fixture
+def claude_code(claude_code_bin: Path, tmp_path: Path) -> ClaudeCode:
+    return ClaudeCode(claude_code_bin, tmp_path)
+
+
+@pytest.fixture
+def gateway_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """The in-process gateway's log at DEBUG (pytest prints it under "Captured log" on failure)."""
+    caplog.set_level(logging.DEBUG, logger="crosswire")
+    return caplog
+
+
+@pytest.fixture
+def make_stack(gateway_logs: pytest.LogCaptureFixture) -> Iterator[Callable[..., Stack]]:
+    """``make_stack(profile=..., capabilities=...)``: a scripted upstream behind a gateway."""
+    started: list[Stack] = []
+
+    def make(profile: str = "openai", capabilities: str = '["thinking", "image_in"]') -> Stack:
+        upstream = ScriptedOpenAIUpstream().start()
+        try:
+            config = openai_gateway_config(
+                upstream.base_url, profile=profile, capabilities=capabilities
+            )
+            gateway = start_gateway(config)
+        except BaseException:
+            upstream.stop()
+            raise
+        stack = Stack(upstream, gateway)
+        started.append(stack)
+        return stack
+
+    yield make
+    for stack in started:
+        stack.gateway.stop()
+        stack.upstream.stop()

