@@ -144,6 +144,12 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: Any
+    outcome: str = "pending"
+    """``pending`` while answering, ``completed`` once the whole reply was written,
+    ``disconnected`` when the client went away first (a write failed or the handler was
+    cancelled)."""
+    ended: threading.Event = field(default_factory=threading.Event, repr=False)
+    """Set when the reply is over, whatever the outcome."""
 
 
 class ScriptedOpenAIUpstream:
@@ -172,10 +178,23 @@ class ScriptedOpenAIUpstream:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
-        self.requests.append(Recorded(request.path, dict(request.headers), body))
+        recorded = Recorded(request.path, dict(request.headers), body)
+        self.requests.append(recorded)
         reply = self.script.pop(0) if self.script else self.default
         if callable(reply):
             reply = reply(body)
+        try:
+            response = await self._answer(request, reply)
+        except (ConnectionError, asyncio.CancelledError):
+            recorded.outcome = "disconnected"
+            raise
+        else:
+            recorded.outcome = "completed"
+        finally:
+            recorded.ended.set()
+        return response
+
+    async def _answer(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         if reply.chunks is None:
             return web.json_response(reply.json_body, status=reply.status, headers=reply.headers)
         response = web.StreamResponse(

@@ -11,6 +11,7 @@
     │   └── QuotaExceededError      429  not retryable (quota, spend limit)
     ├── UpstreamServerError         500  the upstream failed (5xx)
     ├── UpstreamError               502  the upstream answered something unusable
+    │   └── UpstreamAuthError       502  the upstream rejected the gateway's own credentials
     ├── OverloadedError             503  the upstream is overloaded (Anthropic: 529)
     └── UpstreamTimeoutError        504
 
@@ -94,6 +95,12 @@ class UpstreamError(GatewayError):
     status = 502
     kind = "bad_gateway"
     retryable = True
+
+
+class UpstreamAuthError(UpstreamError):
+    """The provider refused crosswire's key: not the client's fault, and not worth a retry."""
+
+    retryable = False
 
 
 class OverloadedError(GatewayError):

@@ -9,12 +9,19 @@ from crosswire.providers.kimi import KIMI
 from crosswire.providers.nim import NIM
 from crosswire.providers.profile import Profile
 
-_EFFORTS = {"low", "medium", "high"}
+# Anthropic effort -> OpenAI reasoning_effort
+_EFFORT_TO_OPENAI = {
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "xhigh": "high",
+    "max": "high",
+}
 
 
 def _openai_effort(body: dict[str, Any], on: bool, effort: str | None) -> None:
     if on:
-        body["reasoning_effort"] = effort if effort in _EFFORTS else "medium"
+        body["reasoning_effort"] = _EFFORT_TO_OPENAI.get(effort or "medium", "medium")
 
 
 OPENAI = Profile(name="openai")

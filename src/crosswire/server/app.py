@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
 from crosswire import __version__
+from crosswire.canonical import (
+    GatewayError,
+    InvalidRequestError,
+    NotFoundError,
+    RequestTooLargeError,
+)
 from crosswire.config import Config
+from crosswire.formats import anthropic
+from crosswire.formats.base import ClientCodec
 from crosswire.server import anthropic_routes
 from crosswire.server.keepalive import KeepAlive
+from crosswire.server.relay import request_id
 from crosswire.server.state import STATE, GatewayState
 from crosswire.upstream import UpstreamPool
 from crosswire.upstream.pool import PoolSettings
@@ -50,9 +59,37 @@ async def list_models(request: web.Request) -> web.Response:
     return web.json_response({"object": "list", "data": data_oa})
 
 
+def client_codec_for(request: web.Request) -> ClientCodec:
+    """The client format a request to an unknown path most likely speaks, for its error."""
+    return anthropic.CLIENT
+
+
+@web.middleware
+async def errors_in_client_format(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """aiohttp's own 404/405/413 pages are plain text; clients get their own JSON envelope."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        error: GatewayError
+        if exc.status == 404:
+            error = NotFoundError(f"no such endpoint: {request.method} {request.path}")
+        elif exc.status == 413:
+            error = RequestTooLargeError("request body is too large")
+        else:
+            error = InvalidRequestError(f"{exc.reason}: {request.method} {request.path}")
+        status, body, headers = client_codec_for(request).encode_error(error, request_id())
+        return web.Response(
+            status=exc.status if exc.status != 413 else status, body=body, headers=headers
+        )
+
+
 def create_app(config: Config) -> web.Application:
     server = config.server
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors_in_client_format])
     pool = UpstreamPool(
         PoolSettings(
             connect_timeout=server.connect_timeout,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -20,6 +22,7 @@ from crosswire.canonical import (
     RequestTooLargeError,
     StreamError,
 )
+from crosswire.server.keepalive import KeepAlive, LiveStream
 from crosswire.server.state import STATE
 
 log = logging.getLogger("crosswire.access")
@@ -62,43 +65,66 @@ async def relay_stream(
     ping: bytes,
     headers: dict[str, str],
 ) -> tuple[web.StreamResponse, MessageStop | None]:
-    """Pull the first batch (errors there become HTTP errors), then relay chunk by chunk.
+    """Relay an upstream stream to the client, chunk by chunk.
 
+    The first batch is awaited before answering, for up to one ping interval: an error there
+    is still a plain HTTP error the client can retry. An upstream slower than that to say
+    anything gets the response started and pinged, so idle-cutting proxies keep the request.
     ``await write`` applies back-pressure from the client to the upstream read loop; when the
     client goes away the write fails and closing ``events`` closes the upstream request.
     """
     state = request.app[STATE]
+    first_batch = asyncio.ensure_future(anext(events, []))
+    response: web.StreamResponse | None = None
+    stream: LiveStream | None = None
     stop: MessageStop | None = None
     try:
-        first: list[Event] = await anext(events, [])
-        error = _early_error(first)
-        if error is not None:
-            raise error
-        response = web.StreamResponse(
-            headers={
-                "content-type": "text/event-stream; charset=utf-8",
-                "cache-control": "no-cache",
-                **headers,
-            }
-        )
-        await response.prepare(request)
-        stream = state.keepalive.register(response, ping)
-        try:
-            batch = first
-            while True:
-                if batch and isinstance(batch[-1], MessageStop):
-                    stop = batch[-1]
-                await stream.write(b"".join([encode(e) for e in batch]))
-                batch = await anext(events, None)  # type: ignore[arg-type]
-                if batch is None:
-                    break
-        except ConnectionResetError:
-            log.info("client disconnected mid-stream; upstream request cancelled")
-        finally:
-            state.keepalive.unregister(stream)
+        interval = state.keepalive.interval
+        if interval > 0 and not first_batch.done():
+            await asyncio.wait((first_batch,), timeout=interval)
+        if not first_batch.done():
+            response, stream = await _start(request, headers, ping, state.keepalive)
+            await stream.write(ping)
+        first: list[Event] = await first_batch
+        if response is None:
+            error = _early_error(first)
+            if error is not None:
+                raise error
+            response, stream = await _start(request, headers, ping, state.keepalive)
+        assert stream is not None
+        batch: list[Event] | None = first
+        while batch is not None:
+            if batch and isinstance(batch[-1], MessageStop):
+                stop = batch[-1]
+            await stream.write(b"".join([encode(e) for e in batch]))
+            batch = await anext(events, None)
+        return response, stop
+    except ConnectionResetError:
+        log.info("client disconnected mid-stream; upstream request cancelled")
+        assert response is not None
         return response, stop
     finally:
+        if stream is not None:
+            state.keepalive.unregister(stream)
+        if not first_batch.done():
+            first_batch.cancel()
+            with contextlib.suppress(BaseException):
+                await first_batch
         await events.aclose()  # type: ignore[attr-defined]
+
+
+async def _start(
+    request: web.Request, headers: dict[str, str], ping: bytes, keepalive: KeepAlive
+) -> tuple[web.StreamResponse, LiveStream]:
+    response = web.StreamResponse(
+        headers={
+            "content-type": "text/event-stream; charset=utf-8",
+            "cache-control": "no-cache",
+            **headers,
+        }
+    )
+    await response.prepare(request)
+    return response, keepalive.register(response, ping)
 
 
 def log_request(

@@ -4,6 +4,7 @@ errors that name the host but never a key."""
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -11,10 +12,48 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from crosswire.canonical import GatewayError, UpstreamError, UpstreamTimeoutError
+from crosswire.canonical import (
+    GatewayError,
+    UpstreamAuthError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
+from crosswire.config import redact_secret
 from crosswire.upstream.pool import UpstreamPool
 
 ErrorDecoder = Callable[[int, bytes, float | None], GatewayError]
+
+# Header values that are credentials; their values are scrubbed from anything sent back.
+_CREDENTIAL_HEADERS = ("authorization", "x-api-key", "x-goog-api-key", "api-key")
+# Key shapes scrubbed even when they are not ours (an upstream quoting some other key).
+_KEY_PATTERN = re.compile(
+    r"\b(sk-[A-Za-z0-9_\-]{8,}|nvapi-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,})"
+)
+
+
+def scrub_secrets(text: str, headers: Mapping[str, str]) -> str:
+    """``text`` with every credential we sent (and anything shaped like a key) redacted."""
+    for name, value in headers.items():
+        if name.lower() not in _CREDENTIAL_HEADERS or not value:
+            continue
+        secret = value.split(" ", 1)[1] if value.lower().startswith("bearer ") else value
+        if len(secret) >= 4:
+            text = text.replace(secret, redact_secret(secret))
+    return _KEY_PATTERN.sub(lambda m: redact_secret(m.group(0)), text)
+
+
+def _for_client(
+    error: GatewayError, status: int, host: str, headers: Mapping[str, str]
+) -> GatewayError:
+    """The error as the client may see it: no secrets, and a refused gateway key is ours."""
+    error.message = scrub_secrets(error.message, headers)
+    error.args = (error.message,)
+    if status in (401, 403) and error.kind in ("authentication", "permission"):
+        return UpstreamAuthError(
+            f"upstream {host} refused crosswire's credentials ({status}): check the provider's "
+            f"api_key in the crosswire config. Upstream said: {error.message}"
+        )
+    return error
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
@@ -50,7 +89,8 @@ async def post(
             if response.status >= 400:
                 raw = await response.read()
                 retry_after = retry_after_seconds(response.headers)
-                raise decode_error(response.status, raw, retry_after)
+                error = decode_error(response.status, raw, retry_after)
+                raise _for_client(error, response.status, host, headers)
             yield response
     except GatewayError:
         raise

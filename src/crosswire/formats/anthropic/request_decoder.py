@@ -309,7 +309,8 @@ def _tools(tools: Any, request: Request) -> None:
 def _tool_choice(choice: Any) -> ToolChoice | None:
     if choice is None:
         return None
-    if not isinstance(choice, dict) or choice.get("type") not in _TOOL_CHOICE_MODES:
+    mode = choice.get("type") if isinstance(choice, dict) else None
+    if not isinstance(mode, str) or mode not in _TOOL_CHOICE_MODES:
         raise InvalidRequestError("tool_choice.type: must be one of auto, any, tool, none")
     name = choice.get("name")
     if choice["type"] == "tool" and not isinstance(name, str):

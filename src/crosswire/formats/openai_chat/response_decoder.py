@@ -25,12 +25,14 @@ def decode_response(
 ) -> Response:
     if not isinstance(body, dict):
         raise UpstreamError("upstream returned a reply that is not a JSON object")
-    if "error" in body and not body.get("choices"):
+    if isinstance(body.get("error"), dict):
         raise decode_error(200, body)
     choices = body.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise UpstreamError("upstream reply has no choices")
     choice = choices[0]
+    if choice.get("finish_reason") == "error":
+        raise UpstreamError("upstream reported an error")
     message = choice.get("message") or {}
     if not isinstance(message, dict):
         raise UpstreamError("upstream reply has no message")

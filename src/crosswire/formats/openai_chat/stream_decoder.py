@@ -52,7 +52,7 @@ class _CallBuffer:
         self.length = 0
 
     def add(self, fragment: str) -> None:
-        if self.length >= 2 and len(fragment) >= self.length:
+        if self.length and len(fragment) >= self.length:
             so_far = "".join(self.args)
             if fragment.startswith(so_far):  # a cumulative snapshot, not a delta
                 self.args = [fragment]
@@ -86,10 +86,10 @@ class StreamDecoder:
         out: list[Event] = []
         if not isinstance(chunk, dict):
             return out
-        if "error" in chunk and not chunk.get("choices"):
+        if isinstance(chunk.get("error"), dict):  # OpenRouter adds choices with finish "error"
             self._ended = True
             self._start(chunk, out)
-            out.append(StreamError(decode_error(502, chunk)))
+            out.append(StreamError(decode_error(200, chunk)))
             return out
         self._start(chunk, out)
         usage = fields.usage(chunk.get("usage"))
@@ -101,6 +101,10 @@ class StreamDecoder:
             if isinstance(delta, dict):
                 self._delta(delta, out)
             finish = choice.get("finish_reason")
+            if finish == "error":
+                self._ended = True
+                out.append(StreamError(UpstreamError("upstream reported an error mid-stream")))
+                return out
             if isinstance(finish, str) and finish:
                 self._finish_reason = finish
         if usage is not None:
@@ -114,7 +118,8 @@ class StreamDecoder:
             return out
         self._ended = True
         if not self._started:
-            return [StreamError(UpstreamError("upstream closed the stream before answering"))]
+            failure = UpstreamError("upstream closed the stream before answering")
+            return [MessageStart("", ""), StreamError(failure)]
         for kind, text in self._tags.flush():
             self._piece(kind, text, out)
         self._close(out)
