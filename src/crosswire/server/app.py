@@ -15,9 +15,10 @@ from crosswire.canonical import (
     RequestTooLargeError,
 )
 from crosswire.config import Config
-from crosswire.formats import anthropic
+from crosswire.formats import anthropic, openai_chat
 from crosswire.formats.base import ClientCodec
 from crosswire.server import anthropic_routes
+from crosswire.server.handlers import generation_handler
 from crosswire.server.keepalive import KeepAlive
 from crosswire.server.relay import request_id
 from crosswire.server.state import STATE, GatewayState
@@ -61,6 +62,11 @@ async def list_models(request: web.Request) -> web.Response:
 
 def client_codec_for(request: web.Request) -> ClientCodec:
     """The client format a request to an unknown path most likely speaks, for its error."""
+    path = request.path
+    if "anthropic-version" in request.headers or path.startswith("/v1/messages"):
+        return anthropic.CLIENT
+    if "/chat/completions" in path or "/responses" in path or "authorization" in request.headers:
+        return openai_chat.CLIENT
     return anthropic.CLIENT
 
 
@@ -103,6 +109,8 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/v1/models", list_models)
     anthropic_routes.add_routes(app)
+    for path in ("/v1/chat/completions", "/chat/completions"):
+        app.router.add_post(path, generation_handler(openai_chat.CLIENT))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         yield
