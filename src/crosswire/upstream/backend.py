@@ -23,6 +23,13 @@ def _openai_chat(pool: UpstreamPool) -> Backend:
     return HTTPBackend(pool, OpenAIChatAdapter())
 
 
+def _anthropic(pool: UpstreamPool) -> Backend:
+    from crosswire.upstream.anthropic import AnthropicAdapter
+    from crosswire.upstream.http_backend import HTTPBackend
+
+    return HTTPBackend(pool, AnthropicAdapter())
+
+
 def _echo(pool: UpstreamPool) -> Backend:
     from crosswire.providers.echo import EchoBackend
 
@@ -33,6 +40,7 @@ def _echo(pool: UpstreamPool) -> Backend:
 BACKENDS: dict[str, Callable[[UpstreamPool], Backend]] = {
     "openai": _openai_chat,
     "kimi": _openai_chat,
+    "anthropic": _anthropic,
     "echo": _echo,
 }
 
