@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import ClaudeCode, Stack, ensure_claude_code
+from tests.e2e.anthropic_upstream import ScriptedAnthropicUpstream, anthropic_gateway_config
+from tests.e2e.harness import (
+    AnthropicStack,
+    ClaudeCode,
+    Codex,
+    Stack,
+    ensure_claude_code,
+    ensure_codex,
+)
 from tests.support.servers import ScriptedOpenAIUpstream, openai_gateway_config, start_gateway
 
 
@@ -22,6 +30,17 @@ def claude_code_bin() -> Path:
 @pytest.fixture
 def claude_code(claude_code_bin: Path, tmp_path: Path) -> ClaudeCode:
     return ClaudeCode(claude_code_bin, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def codex_bin() -> Path:
+    """The native Codex CLI binary, installed once into ``.cache/npm-agents/``."""
+    return ensure_codex()
+
+
+@pytest.fixture
+def codex(codex_bin: Path, tmp_path: Path) -> Codex:
+    return Codex(codex_bin, tmp_path)
 
 
 @pytest.fixture
@@ -47,6 +66,31 @@ def make_stack(gateway_logs: pytest.LogCaptureFixture) -> Iterator[Callable[...,
             upstream.stop()
             raise
         stack = Stack(upstream, gateway)
+        started.append(stack)
+        return stack
+
+    yield make
+    for stack in started:
+        stack.gateway.stop()
+        stack.upstream.stop()
+
+
+@pytest.fixture
+def make_anthropic_stack(
+    gateway_logs: pytest.LogCaptureFixture,
+) -> Iterator[Callable[..., AnthropicStack]]:
+    """``make_anthropic_stack(extra=...)``: a scripted Anthropic Messages upstream behind a
+    gateway whose one provider has ``type = "anthropic"``."""
+    started: list[AnthropicStack] = []
+
+    def make(extra: str = "") -> AnthropicStack:
+        upstream = ScriptedAnthropicUpstream().start()
+        try:
+            gateway = start_gateway(anthropic_gateway_config(upstream.base_url, extra=extra))
+        except BaseException:
+            upstream.stop()
+            raise
+        stack = AnthropicStack(upstream, gateway)
         started.append(stack)
         return stack
 

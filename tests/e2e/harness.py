@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,10 +21,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.anthropic_upstream import ScriptedAnthropicUpstream
 from tests.support.servers import ScriptedOpenAIUpstream, ThreadedApp
 
 CLAUDE_CODE_PACKAGE = "@anthropic-ai/claude-code"
 CLAUDE_CODE_VERSION = "2.1.330"
+CODEX_PACKAGE = "@openai/codex"
+CODEX_VERSION = "0.169.0"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NPM_AGENTS_DIR = REPO_ROOT / ".cache" / "npm-agents"
@@ -146,6 +150,53 @@ def ensure_claude_code() -> Path:
     return binary
 
 
+def _codex_version(binary: Path) -> str | None:
+    """``codex --version`` with a throwaway HOME (it writes helper links under ``~/.codex``)."""
+    if not binary.exists():
+        return None
+    with tempfile.TemporaryDirectory(prefix="cw-codex-version-") as home:
+        try:
+            done = subprocess.run(
+                [str(binary), "--version"],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env={"PATH": ":".join(SYSTEM_PATH), "HOME": home},
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _codex_native(prefix: Path) -> Path | None:
+    """The native binary in the platform package (``@openai/codex-<os>-<arch>``), which the
+    package's Node wrapper ``execve``s; running it directly needs no Node at run time."""
+    found = sorted(prefix.glob("node_modules/@openai/codex-*/vendor/*/bin/codex"))
+    return found[0] if found else None
+
+
+def ensure_codex() -> Path:
+    """The native Codex CLI binary, installed into ``.cache/npm-agents/`` unless it is there."""
+    prefix = NPM_AGENTS_DIR / f"codex-{CODEX_VERSION}"
+    expected = f"codex-cli {CODEX_VERSION}"
+    with _install_lock("codex"):
+        binary = _codex_native(prefix)
+        if binary is not None and _codex_version(binary) == expected:
+            return binary
+        _npm_install(CODEX_PACKAGE, CODEX_VERSION, prefix)
+        binary = _codex_native(prefix)
+        version = _codex_version(binary) if binary else None
+        if binary is None or version != expected:
+            pytest.fail(
+                f"no working Codex binary after installing {CODEX_PACKAGE}@{CODEX_VERSION} "
+                f"into {prefix} (found {binary}, --version gave {version!r}, expected "
+                f"{expected!r}); is the platform package for this OS/arch missing?",
+                pytrace=False,
+            )
+    return binary
+
+
 # --------------------------------------------------------------------------- running
 
 
@@ -168,11 +219,12 @@ class AgentRun:
     stdout: str
     stderr: str
     seconds: float
+    agent: str = "claude"
 
     def describe(self) -> str:
         return (
             f"exit code {self.returncode} after {self.seconds:.1f} s (cwd {self.cwd})\n"
-            f"--- claude stdout\n{self.stdout}\n--- claude stderr\n{self.stderr}"
+            f"--- {self.agent} stdout\n{self.stdout}\n--- {self.agent} stderr\n{self.stderr}"
         )
 
 
@@ -234,6 +286,108 @@ class ClaudeCode:
         return run
 
 
+CODEX_MODEL = "upstream-model"
+"""The model name Codex is configured with: not one Codex knows, as with any gateway model, so
+it uses its fallback model metadata (exec_command, a namespace tool, web_search; see
+tests/fixtures/codex/NOTES.md). Codex's own default (gpt-6.1-sol) sends no ``tools`` at all."""
+
+CODEX_CONFIG = """\
+model_provider = "crosswire"
+model = "{model}"
+# No traffic but the provider's: analytics (ab.chatgpt.com, and a ~5 s wait at exit) and
+# plugin sync (api.github.com, chatgpt.com) off, no update check.
+check_for_update_on_startup = false
+
+[analytics]
+enabled = false
+
+[features]
+plugins = false
+
+[model_providers.crosswire]
+name = "crosswire"
+base_url = "{base_url}/v1"
+env_key = "CROSSWIRE_KEY"
+wire_api = "responses"
+"""
+
+
+@dataclass
+class Codex:
+    """Runs ``codex exec`` against a gateway, with a fresh HOME, CODEX_HOME and cwd per test.
+
+    The provider is a custom ``[model_providers.crosswire]`` with ``wire_api = "responses"``,
+    so Codex sends ``POST <gateway>/v1/responses`` with ``Authorization: Bearer`` and the key
+    from ``CROSSWIRE_KEY`` (:data:`CLIENT_KEY`). Commands run without Codex's sandbox
+    (``--dangerously-bypass-approvals-and-sandbox``): the test scripts every command, and CI
+    need not allow the user namespaces bubblewrap wants.
+    """
+
+    binary: Path
+    root: Path
+
+    def workspace(self) -> Path:
+        """The cwd the next :meth:`run` will use (to script absolute paths before running)."""
+        cwd = self.root / "work"
+        cwd.mkdir(parents=True, exist_ok=True)
+        return cwd.resolve()
+
+    def run(
+        self,
+        prompt: str,
+        *,
+        base_url: str,
+        model: str = CODEX_MODEL,
+        extra_args: tuple[str, ...] = (),
+        timeout: float = AGENT_TIMEOUT,
+    ) -> AgentRun:
+        cwd = self.workspace()
+        home = self.root / "home"
+        codex_home = home / ".codex"
+        codex_home.mkdir(parents=True, exist_ok=True)
+        config = CODEX_CONFIG.format(model=model, base_url=base_url.rstrip("/"))
+        (codex_home / "config.toml").write_text(config)
+        env = {  # env -i: nothing from the developer's environment, no real keys
+            "PATH": agent_path(),
+            "HOME": str(home),
+            "CODEX_HOME": str(codex_home),
+            "CROSSWIRE_KEY": CLIENT_KEY,
+        }
+        command = [
+            str(self.binary),
+            "exec",
+            "--skip-git-repo-check",
+            "--dangerously-bypass-approvals-and-sandbox",
+            "--ephemeral",
+            "--color",
+            "never",
+            *extra_args,
+            prompt,
+        ]
+        started = time.monotonic()
+        try:
+            done = subprocess.run(
+                command,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired as error:
+            seconds = time.monotonic() - started
+            run = AgentRun(
+                cwd, home, -1, _text(error.stdout), _text(error.stderr), seconds, "codex"
+            )
+            print(run.describe())
+            pytest.fail(f"Codex did not finish within {timeout:.0f} s\n{run.describe()}")
+        seconds = time.monotonic() - started
+        run = AgentRun(cwd, home, done.returncode, done.stdout, done.stderr, seconds, "codex")
+        print(f"\n[e2e] {run.describe()}")  # shown by pytest on failure (or always with -s)
+        return run
+
+
 def _text(data: str | bytes | None) -> str:
     if data is None:
         return ""
@@ -246,4 +400,10 @@ def _text(data: str | bytes | None) -> str:
 @dataclass
 class Stack:
     upstream: ScriptedOpenAIUpstream
+    gateway: ThreadedApp
+
+
+@dataclass
+class AnthropicStack:
+    upstream: ScriptedAnthropicUpstream
     gateway: ThreadedApp

@@ -15,7 +15,7 @@ from crosswire.canonical import (
     RequestTooLargeError,
 )
 from crosswire.config import Config
-from crosswire.formats import anthropic, openai_chat
+from crosswire.formats import anthropic, openai_chat, openai_responses
 from crosswire.formats.base import ClientCodec
 from crosswire.server import anthropic_routes
 from crosswire.server.handlers import generation_handler
@@ -65,7 +65,9 @@ def client_codec_for(request: web.Request) -> ClientCodec:
     path = request.path
     if "anthropic-version" in request.headers or path.startswith("/v1/messages"):
         return anthropic.CLIENT
-    if "/chat/completions" in path or "/responses" in path or "authorization" in request.headers:
+    if "/responses" in path:
+        return openai_responses.CLIENT
+    if "/chat/completions" in path or "authorization" in request.headers:
         return openai_chat.CLIENT
     return anthropic.CLIENT
 
@@ -111,6 +113,8 @@ def create_app(config: Config) -> web.Application:
     anthropic_routes.add_routes(app)
     for path in ("/v1/chat/completions", "/chat/completions"):
         app.router.add_post(path, generation_handler(openai_chat.CLIENT))
+    for path in ("/v1/responses", "/responses"):
+        app.router.add_post(path, generation_handler(openai_responses.CLIENT))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         yield

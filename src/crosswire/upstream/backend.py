@@ -30,6 +30,13 @@ def _anthropic(pool: UpstreamPool) -> Backend:
     return HTTPBackend(pool, AnthropicAdapter())
 
 
+def _openai_responses(pool: UpstreamPool) -> Backend:
+    from crosswire.upstream.http_backend import HTTPBackend
+    from crosswire.upstream.openai_responses import OpenAIResponsesAdapter
+
+    return HTTPBackend(pool, OpenAIResponsesAdapter())
+
+
 def _echo(pool: UpstreamPool) -> Backend:
     from crosswire.providers.echo import EchoBackend
 
@@ -41,6 +48,7 @@ BACKENDS: dict[str, Callable[[UpstreamPool], Backend]] = {
     "openai": _openai_chat,
     "kimi": _openai_chat,
     "anthropic": _anthropic,
+    "openai_responses": _openai_responses,
     "echo": _echo,
 }
 
