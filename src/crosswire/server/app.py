@@ -15,9 +15,9 @@ from crosswire.canonical import (
     RequestTooLargeError,
 )
 from crosswire.config import Config
-from crosswire.formats import anthropic, openai_chat, openai_responses
+from crosswire.formats import anthropic, gemini, openai_chat, openai_responses
 from crosswire.formats.base import ClientCodec
-from crosswire.server import anthropic_routes
+from crosswire.server import anthropic_routes, gemini_routes
 from crosswire.server.handlers import generation_handler
 from crosswire.server.keepalive import KeepAlive
 from crosswire.server.relay import request_id
@@ -63,6 +63,11 @@ async def list_models(request: web.Request) -> web.Response:
 def client_codec_for(request: web.Request) -> ClientCodec:
     """The client format a request to an unknown path most likely speaks, for its error."""
     path = request.path
+    gemini_path = path.startswith("/v1beta/") or (
+        request.method == "POST" and path.startswith("/v1/models/")
+    )
+    if gemini_path or "x-goog-api-key" in request.headers:
+        return gemini.CLIENT
     if "anthropic-version" in request.headers or path.startswith("/v1/messages"):
         return anthropic.CLIENT
     if "/responses" in path:
@@ -111,6 +116,7 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/v1/models", list_models)
     anthropic_routes.add_routes(app)
+    gemini_routes.add_routes(app)
     for path in ("/v1/chat/completions", "/chat/completions"):
         app.router.add_post(path, generation_handler(openai_chat.CLIENT))
     for path in ("/v1/responses", "/responses"):

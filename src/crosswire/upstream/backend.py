@@ -37,6 +37,20 @@ def _openai_responses(pool: UpstreamPool) -> Backend:
     return HTTPBackend(pool, OpenAIResponsesAdapter())
 
 
+def _google_genai(pool: UpstreamPool) -> Backend:
+    from crosswire.upstream.gemini import GoogleGenAIAdapter
+    from crosswire.upstream.http_backend import HTTPBackend
+
+    return HTTPBackend(pool, GoogleGenAIAdapter())
+
+
+def _vertexai(pool: UpstreamPool) -> Backend:
+    from crosswire.upstream.gemini import VertexAIAdapter
+    from crosswire.upstream.http_backend import HTTPBackend
+
+    return HTTPBackend(pool, VertexAIAdapter())
+
+
 def _echo(pool: UpstreamPool) -> Backend:
     from crosswire.providers.echo import EchoBackend
 
@@ -49,6 +63,8 @@ BACKENDS: dict[str, Callable[[UpstreamPool], Backend]] = {
     "kimi": _openai_chat,
     "anthropic": _anthropic,
     "openai_responses": _openai_responses,
+    "google-genai": _google_genai,
+    "vertexai": _vertexai,
     "echo": _echo,
 }
 
