@@ -24,6 +24,8 @@ Modelled on Kimi Code CLI's config (``[providers.*]``, ``[models.*]``, ``default
     api_key = "nvapi-..."          # may also be "${ENV_VAR}" (expanded from the process env)
     profile = "nim"                # optional quirk profile name; default: derived (see below)
     custom_headers = { "X-Foo" = "bar" }   # optional; values may use ${ENV_VAR}
+    passthrough = true             # optional: relay same-format clients untranslated when the
+                                   # upstream has no quirks (see crosswire.server.passthrough)
     [providers.nim.env]
     NVIDIA_API_KEY = ""            # credential fallback, see below
 

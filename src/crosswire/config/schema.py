@@ -78,6 +78,9 @@ class ProviderConfig:
     key_source: str = ""
     """Where :attr:`api_key` came from, for diagnostics: ``api_key``, ``env.NAME``,
     ``$NAME`` (process environment), or ``""`` when there is no key."""
+    passthrough: bool = True
+    """Relay same-format clients untranslated when the upstream has no quirks (``false``:
+    always decode and re-encode, e.g. to normalise bodies)."""
 
     @property
     def profile_name(self) -> str:

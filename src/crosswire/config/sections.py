@@ -33,7 +33,9 @@ SERVER_KEYS = (
     "ping_interval",
     "log_level",
 )
-PROVIDER_KEYS = ("type", "base_url", "api_key", "profile", "custom_headers", "env")
+PROVIDER_KEYS = (
+    "type", "base_url", "api_key", "profile", "custom_headers", "env", "passthrough",
+)  # fmt: skip
 MODEL_KEYS = (
     "provider",
     "model",
@@ -144,6 +146,7 @@ def _provider(
         custom_headers=headers,
         env=env_table,
         key_source=lookup.source,
+        passthrough=reader.opt_bool(tbl, "passthrough", prefix) is not False,
     )
 
 

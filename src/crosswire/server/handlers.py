@@ -12,6 +12,7 @@ from crosswire import jsonutil
 from crosswire.canonical import GatewayError, UpstreamServerError
 from crosswire.formats.base import ClientCodec, ClientContext
 from crosswire.routing import resolve
+from crosswire.server.passthrough import passthrough_endpoint, relay_as_is
 from crosswire.server.relay import log_request, read_json, relay_stream, request_id
 from crosswire.server.state import STATE
 
@@ -53,6 +54,14 @@ def generation_handler(codec: ClientCodec, context_of: ContextOf = default_conte
             route = f"{target.alias}({target.rule})"
             backend = state.backend(target.provider)
             headers = {"request-id": rid, "x-crosswire-route": route}
+            endpoint = passthrough_endpoint(codec.name, backend, canonical, target)
+            if endpoint is not None and isinstance(body, dict):
+                headers["x-crosswire-passthrough"] = "1"
+                response = await relay_as_is(
+                    request, body, codec.name, canonical, target, endpoint, headers
+                )
+                log_request(request, client_model, route, response.status, started, relay="as-is")
+                return response
             if canonical.stream:
                 encoder = codec.stream_encoder(canonical)
                 response, stop = await relay_stream(

@@ -173,6 +173,15 @@ class AnthropicAdapter:
         headers = headers_for(flavour, target.provider, request)
         return messages_url(target.provider.base_url), jsonutil.dumps(body), headers
 
+    def passthrough(self, request: Request, target: Target) -> tuple[str, dict[str, str]] | None:
+        """Real Anthropic needs no translation for an Anthropic client: relay as is."""
+        flavour = flavour_for(target.provider)
+        if flavour.name != "anthropic":
+            return None
+        return messages_url(target.provider.base_url), headers_for(
+            flavour, target.provider, request
+        )
+
     def decode_response(self, payload: Any, target: Target) -> Response:
         return anthropic.decode_response(payload, target.model.model)
 

@@ -14,6 +14,8 @@ from crosswire.providers.profile import ModelTraits
 from crosswire.routing import Target
 
 USER_AGENT = "crosswire/0.1"
+# Profiles with no quirks: a Chat client's body can go to them untouched.
+PLAIN_PROFILES = frozenset({"openai", "openai_official"})
 
 
 def reasoning_keys(target: Target) -> tuple[str, ...]:
@@ -34,13 +36,22 @@ class OpenAIChatAdapter:
             max_tokens_field=model.max_tokens_field,
         )
         body = prepare_chat_body(request, traits, get_profile(target.provider.profile_name))
+        url, headers = self._endpoint(target)
+        return url, jsonutil.dumps(body), headers
+
+    def _endpoint(self, target: Target) -> tuple[str, dict[str, str]]:
         provider = target.provider
         headers = {"content-type": "application/json", "user-agent": USER_AGENT}
         if provider.api_key:
             headers["authorization"] = f"Bearer {provider.api_key}"
         headers.update(provider.custom_headers)
-        url = provider.base_url.rstrip("/") + "/chat/completions"
-        return url, jsonutil.dumps(body), headers
+        return provider.base_url.rstrip("/") + "/chat/completions", headers
+
+    def passthrough(self, request: Request, target: Target) -> tuple[str, dict[str, str]] | None:
+        """A server with no quirks needs no translation for a Chat client: relay as is."""
+        if target.provider.profile_name not in PLAIN_PROFILES:
+            return None
+        return self._endpoint(target)
 
     def decode_response(self, payload: Any, target: Target) -> Response:
         return openai_chat.decode_response(payload, reasoning_keys(target))

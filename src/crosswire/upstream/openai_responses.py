@@ -25,6 +25,11 @@ class OpenAIResponsesAdapter:
             max_output_cap=model.max_output_size,
         )
         body = openai_responses.encode_request(request, model.model, options)
+        url, headers = self.passthrough(request, target)
+        return url, jsonutil.dumps(body), headers
+
+    def passthrough(self, request: Request, target: Target) -> tuple[str, dict[str, str]]:
+        """URL and headers; a Responses client's own body needs no translation."""
         provider = target.provider
         headers = {"content-type": "application/json", "user-agent": USER_AGENT}
         if request.stream:
@@ -32,8 +37,7 @@ class OpenAIResponsesAdapter:
         if provider.api_key:
             headers["authorization"] = f"Bearer {provider.api_key}"
         headers.update(provider.custom_headers)
-        url = provider.base_url.rstrip("/") + "/responses"
-        return url, jsonutil.dumps(body), headers
+        return provider.base_url.rstrip("/") + "/responses", headers
 
     def decode_response(self, payload: Any, target: Target) -> Response:
         return openai_responses.decode_response(payload)

@@ -75,6 +75,7 @@ async def servers(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Upstre
             type="openai_responses",
             base_url=str(up.make_url("/v1")),
             api_key="sk-upstream",
+            passthrough=False,  # exercise the Responses codec both ways, not the relay
         )
         model = ModelConfig(
             alias="gpt-up",
