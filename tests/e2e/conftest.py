@@ -14,11 +14,20 @@ from tests.e2e.harness import (
     AnthropicStack,
     ClaudeCode,
     Codex,
+    GeminiCli,
+    GeminiStack,
     Stack,
     ensure_claude_code,
     ensure_codex,
+    ensure_gemini_cli,
+    start_recording_gateway,
 )
-from tests.support.servers import ScriptedOpenAIUpstream, openai_gateway_config, start_gateway
+from tests.support.servers import (
+    Recorded,
+    ScriptedOpenAIUpstream,
+    openai_gateway_config,
+    start_gateway,
+)
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +50,17 @@ def codex_bin() -> Path:
 @pytest.fixture
 def codex(codex_bin: Path, tmp_path: Path) -> Codex:
     return Codex(codex_bin, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def gemini_cli_script() -> Path:
+    """Gemini CLI's JS bundle, installed once into ``.cache/npm-agents/``."""
+    return ensure_gemini_cli()
+
+
+@pytest.fixture
+def gemini_cli(gemini_cli_script: Path, tmp_path: Path) -> GeminiCli:
+    return GeminiCli(gemini_cli_script, tmp_path)
 
 
 @pytest.fixture
@@ -91,6 +111,37 @@ def make_anthropic_stack(
             upstream.stop()
             raise
         stack = AnthropicStack(upstream, gateway)
+        started.append(stack)
+        return stack
+
+    yield make
+    for stack in started:
+        stack.gateway.stop()
+        stack.upstream.stop()
+
+
+@pytest.fixture
+def make_gemini_stack(
+    gateway_logs: pytest.LogCaptureFixture,
+) -> Iterator[Callable[..., GeminiStack]]:
+    """``make_gemini_stack(profile=..., capabilities=...)``: a scripted OpenAI Chat upstream
+    behind a gateway that records the (Gemini) client's requests too."""
+    started: list[GeminiStack] = []
+
+    def make(
+        profile: str = "openai", capabilities: str = '["thinking", "image_in"]'
+    ) -> GeminiStack:
+        upstream = ScriptedOpenAIUpstream().start()
+        clients: list[Recorded] = []
+        try:
+            config = openai_gateway_config(
+                upstream.base_url, profile=profile, capabilities=capabilities
+            )
+            gateway = start_recording_gateway(config, clients)
+        except BaseException:
+            upstream.stop()
+            raise
+        stack = GeminiStack(upstream, gateway, clients)
         started.append(stack)
         return stack
 

