@@ -11,8 +11,8 @@ Modelled on Kimi Code CLI's config (``[providers.*]``, ``[models.*]``, ``default
     port = 4040                    # 0 = any free port
     connect_timeout = 10.0         # seconds to connect upstream
     idle_timeout = 300.0           # seconds allowed between two upstream chunks (long thinking)
-    max_connections = 512          # upstream pool size (total)
-    max_connections_per_host = 256
+    max_connections = 2048         # upstream pool size (total)
+    max_connections_per_host = 1024
     ping_interval = 10.0           # keep-alive ping on quiet streams
     log_level = "info"             # debug | info | warning | error | critical
 

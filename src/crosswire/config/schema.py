@@ -47,9 +47,9 @@ class ServerConfig:
     """Seconds allowed to connect to an upstream."""
     idle_timeout: float = 300.0
     """Seconds allowed between two upstream chunks (long thinking stays silent for minutes)."""
-    max_connections: int = 512
+    max_connections: int = 2048
     """Upstream connection pool size, all hosts together."""
-    max_connections_per_host: int = 256
+    max_connections_per_host: int = 1024
     """Upstream connection pool size per host."""
     ping_interval: float = 10.0
     """Seconds of silence on a client stream before a keep-alive ping is sent."""

@@ -64,10 +64,12 @@ def generation_handler(codec: ClientCodec, context_of: ContextOf = default_conte
                 return response
             if canonical.stream:
                 encoder = codec.stream_encoder(canonical)
+                events = backend.stream(canonical, target)
+                # The stream outlives the request body: let the big objects go now.
+                del body, canonical
                 response, stop = await relay_stream(
-                    request, backend.stream(canonical, target), encoder.encode,
-                    ping=codec.ping, headers=headers,
-                )  # fmt: skip
+                    request, events, encoder.encode, ping=codec.ping, headers=headers
+                )
                 usage = stop.usage if stop else None
                 log_request(
                     request, client_model, route, 200, started, stream=True,

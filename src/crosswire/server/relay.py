@@ -33,12 +33,17 @@ def request_id() -> str:
 
 
 async def read_json(request: web.Request) -> Any:
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge as exc:
-        raise RequestTooLargeError(
-            f"request body is larger than the gateway's limit ({request.client_max_size} bytes)"
-        ) from exc
+    """The body, decoded. Read from the stream rather than ``request.read()``, which would keep
+    a copy of the raw bytes alive on the request for as long as a long stream lasts."""
+    limit = request.client_max_size
+    too_large = RequestTooLargeError(
+        f"request body is larger than the gateway's limit ({limit} bytes)"
+    )
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    raw = await request.content.read(limit + 1)
+    if len(raw) > limit:
+        raise too_large
     if not raw:
         raise InvalidRequestError("request body is empty; a JSON object is required")
     try:

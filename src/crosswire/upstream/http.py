@@ -86,6 +86,7 @@ async def post(
     host = urlsplit(url).netloc
     try:
         async with pool.session.post(url, data=body, headers=headers) as response:
+            del body  # sent: a long answer should not keep the request bytes alive
             if response.status >= 400:
                 raw = await response.read()
                 retry_after = retry_after_seconds(response.headers)

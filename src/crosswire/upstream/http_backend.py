@@ -47,7 +47,9 @@ class HTTPBackend:
 
     async def stream(self, request: Request, target: Target) -> AsyncIterator[list[Event]]:
         url, body, headers = self.adapter.call(request, target)
+        del request  # a long stream should not keep the whole conversation alive
         async with post(self.pool, url, body, headers, self.adapter.decode_error) as response:
+            del body
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 # A server that ignored the stream flag: answer from the whole body.
                 response_obj = self.adapter.decode_response(_json(await response.read()), target)

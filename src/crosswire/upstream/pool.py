@@ -12,8 +12,8 @@ class PoolSettings:
     connect_timeout: float = 10.0
     idle_timeout: float = 300.0
     """Longest silence allowed between two chunks of an upstream answer (long thinking)."""
-    max_connections: int = 512
-    max_connections_per_host: int = 256
+    max_connections: int = 2048
+    max_connections_per_host: int = 1024
 
 
 class UpstreamPool:
