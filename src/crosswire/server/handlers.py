@@ -62,11 +62,11 @@ def generation_handler(codec: ClientCodec, context_of: ContextOf = default_conte
                 )
                 log_request(request, client_model, route, response.status, started, relay="as-is")
                 return response
+            del body  # decoded; the canonical request is all that is needed from here
             if canonical.stream:
                 encoder = codec.stream_encoder(canonical)
                 events = backend.stream(canonical, target)
-                # The stream outlives the request body: let the big objects go now.
-                del body, canonical
+                del canonical  # the stream outlives the request: let it go once sent upstream
                 response, stop = await relay_stream(
                     request, events, encoder.encode, ping=codec.ping, headers=headers
                 )
