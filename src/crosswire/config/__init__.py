@@ -64,6 +64,9 @@ Quirk profile (:attr:`ProviderConfig.profile_name`): ``profile`` if set; else fo
 ``kimi``, ``deepseek`` → ``deepseek``, ``api.openai.com`` → ``openai_official``, otherwise
 ``openai``); else the type name.
 
+Routing scenarios (``[router]``), model ``fallbacks``, provider pacing limits and the
+``[server]`` retry/cooldown/state settings are documented in :mod:`crosswire.config.resilience`.
+
 Every problem raises one :class:`ConfigError` (``"<file>: <key>: <message>\\n  fix: <fix>"``).
 Secrets never appear in errors or reprs (:func:`~crosswire.config.secrets.redact_secret`).
 """
@@ -77,10 +80,12 @@ from crosswire.config.schema import (
     KNOWN_CAPABILITIES,
     MAX_TOKENS_FIELDS,
     PROVIDER_TYPES,
+    SCENARIOS,
     Config,
     ModelConfig,
     ProviderConfig,
     Route,
+    RouterConfig,
     ServerConfig,
 )
 from crosswire.config.secrets import redact_headers, redact_secret
@@ -90,11 +95,13 @@ __all__ = [
     "KNOWN_CAPABILITIES",
     "MAX_TOKENS_FIELDS",
     "PROVIDER_TYPES",
+    "SCENARIOS",
     "Config",
     "ConfigError",
     "ModelConfig",
     "ProviderConfig",
     "Route",
+    "RouterConfig",
     "ServerConfig",
     "default_config",
     "default_config_path",

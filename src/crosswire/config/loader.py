@@ -14,6 +14,7 @@ from crosswire.config.defaults import default_config
 from crosswire.config.errors import ConfigError
 from crosswire.config.fields import Reader
 from crosswire.config.paths import CONFIG_ENV_VAR
+from crosswire.config.resilience import check_fallbacks, parse_router
 from crosswire.config.schema import Config
 from crosswire.config.sections import (
     KIMI_ONLY_HINTS,
@@ -108,6 +109,8 @@ def parse_config(
     models = parse_models(reader, data.get("models"), providers)
     default_model = resolve_default_model(reader, default_model, models)
     routes = parse_routes(reader, data.get("routes"), models)
+    check_fallbacks(reader, models)
+    router = parse_router(reader, data.get("router"), models)
     used = {m.provider for m in models.values()}
     for provider in providers.values():
         if provider.name in used and not provider.api_key and needs_key(provider):
@@ -120,4 +123,5 @@ def parse_config(
         providers=providers,
         models=models,
         routes=routes,
+        router=router,
     )

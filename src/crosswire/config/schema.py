@@ -55,6 +55,20 @@ class ServerConfig:
     """Seconds of silence on a client stream before a keep-alive ping is sent."""
     log_level: str = "info"
     """One of :data:`LOG_LEVELS`, lower-case."""
+    state: str = "memory"
+    """Where pacing, concurrency and cooldown state lives: ``memory`` (this process) or a
+    ``redis://host:port/db`` URL shared by several replicas."""
+    retries: int = 2
+    """Upstream retries per request (429/5xx/connection errors, before the first byte)."""
+    retry_budget: float = 0.2
+    """Retries allowed as a share of recent requests (0.2 = at most one retry per five
+    requests), so a failing upstream is not hit with a storm."""
+    cooldown_after: int = 5
+    """Consecutive failures that put a provider in cooldown (circuit open)."""
+    cooldown_seconds: float = 30.0
+    """How long a provider stays in cooldown before a recovery probe is let through."""
+    max_queue_wait: float = 30.0
+    """Default seconds a request may wait for a provider's pacing before a 429."""
 
 
 @dataclass(slots=True, repr=False)
@@ -78,6 +92,14 @@ class ProviderConfig:
     key_source: str = ""
     """Where :attr:`api_key` came from, for diagnostics: ``api_key``, ``env.NAME``,
     ``$NAME`` (process environment), or ``""`` when there is no key."""
+    rpm: int | None = None
+    """Requests per minute crosswire lets through to this provider (NIM free tier: 40)."""
+    tpm: int | None = None
+    """Input + output tokens per minute (estimated before sending)."""
+    max_concurrency: int | None = None
+    """Requests in flight at once to this provider."""
+    max_queue_wait: float | None = None
+    """Seconds a request may wait for pacing before a 429; ``None`` = the server default."""
     passthrough: bool = True
     """Relay same-format clients untranslated when the upstream has no quirks (``false``:
     always decode and re-encode, e.g. to normalise bodies)."""
@@ -119,6 +141,9 @@ class ModelConfig:
     the profile's default."""
     max_tokens_field: str | None = None
     """``max_tokens`` or ``max_completion_tokens``; ``None`` = the profile's default."""
+    fallbacks: tuple[str, ...] = ()
+    """Model aliases tried in order when this one fails before answering (connection errors,
+    timeouts, 429/5xx, context overflow); they may be on providers of any format."""
 
 
 @dataclass(slots=True)
@@ -133,6 +158,34 @@ class Route:
     def matches(self, client_model: str) -> bool:
         """Whether ``client_model`` matches :attr:`pattern`, ignoring case."""
         return fnmatchcase(client_model.lower(), self.pattern.lower())
+
+
+SCENARIOS = ("background", "think", "long_context", "web_search", "image", "subagent")
+"""Scenario routes of ``[router]`` (claude-code-router's names), besides ``default``."""
+
+
+@dataclass(slots=True)
+class RouterConfig:
+    """The ``[router]`` table: scenario → model alias (claude-code-router's scenarios)."""
+
+    background: str | None = None
+    """Background work: haiku-class client model names (``claude-*haiku*``)."""
+    think: str | None = None
+    """The client asked for thinking."""
+    long_context: str | None = None
+    """The estimated input is above :attr:`long_context_threshold` tokens."""
+    long_context_threshold: int = 60000
+    """Input tokens (counted locally) above which ``long_context`` applies."""
+    web_search: str | None = None
+    """A web-search server tool is present."""
+    image: str | None = None
+    """The request carries images."""
+    subagent: str | None = None
+    """A subagent's request (marked ``<CCR-SUBAGENT-MODEL>alias</CCR-SUBAGENT-MODEL>`` in its
+    system prompt, as claude-code-router does, or sent with this alias as its model)."""
+
+    def scenario(self, name: str) -> str | None:
+        return getattr(self, name)  # type: ignore[no-any-return]
 
 
 @dataclass(slots=True)
@@ -153,6 +206,8 @@ class Config:
     """``[models.*]`` by alias, in file order."""
     routes: list[Route] = field(default_factory=list)
     """``[routes]`` in file order; the first match wins."""
+    router: RouterConfig = field(default_factory=RouterConfig)
+    """``[router]`` scenario routes."""
 
     def model(self, alias: str) -> ModelConfig | None:
         """The model with this exact alias, or ``None``."""

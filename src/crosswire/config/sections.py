@@ -9,6 +9,7 @@ from typing import Any
 from crosswire.config.credentials import KeyLookup, expand_env, find_api_key
 from crosswire.config.fields import Reader, choice_fix, dotted, join, quoted_list
 from crosswire.config.profiles import url_host
+from crosswire.config.resilience import parse_provider_limits, parse_server_resilience
 from crosswire.config.schema import (
     KNOWN_CAPABILITIES,
     LOG_LEVELS,
@@ -22,7 +23,9 @@ from crosswire.config.schema import (
     ServerConfig,
 )
 
-TOP_LEVEL_KEYS = ("default_model", "default_thinking", "server", "providers", "models", "routes")
+TOP_LEVEL_KEYS = (
+    "default_model", "default_thinking", "server", "providers", "models", "routes", "router",
+)  # fmt: skip
 SERVER_KEYS = (
     "host",
     "port",
@@ -32,9 +35,16 @@ SERVER_KEYS = (
     "max_connections_per_host",
     "ping_interval",
     "log_level",
+    "state",
+    "retries",
+    "retry_budget",
+    "cooldown_after",
+    "cooldown_seconds",
+    "max_queue_wait",
 )
 PROVIDER_KEYS = (
     "type", "base_url", "api_key", "profile", "custom_headers", "env", "passthrough",
+    "rpm", "tpm", "max_concurrency", "max_queue_wait",
 )  # fmt: skip
 MODEL_KEYS = (
     "provider",
@@ -44,6 +54,7 @@ MODEL_KEYS = (
     "capabilities",
     "reasoning_key",
     "max_tokens_field",
+    "fallbacks",
 )
 KIMI_ONLY_HINTS: dict[str, str] = {
     name: f"remove [{name}]: it is a Kimi Code CLI setting crosswire does not use"
@@ -92,6 +103,7 @@ def parse_server(reader: Reader, value: object) -> ServerConfig:
                 choice_fix(level, LOG_LEVELS, "valid levels"),
             )
         cfg.log_level = level.strip().lower()
+    parse_server_resilience(reader, tbl, cfg)
     return cfg
 
 
@@ -147,6 +159,7 @@ def _provider(
         env=env_table,
         key_source=lookup.source,
         passthrough=reader.opt_bool(tbl, "passthrough", prefix) is not False,
+        **parse_provider_limits(reader, tbl, prefix),
     )
 
 
@@ -261,6 +274,7 @@ def _model(
         capabilities=frozenset(caps),
         reasoning_key=reasoning_key,
         max_tokens_field=tokens_field,
+        fallbacks=tuple(reader.opt_str_list(tbl, "fallbacks", prefix) or ()),
     )
 
 
