@@ -35,21 +35,38 @@ def request_id() -> str:
 async def read_json(request: web.Request) -> Any:
     """The body, decoded. Read from the stream rather than ``request.read()``, which would keep
     a copy of the raw bytes alive on the request for as long as a long stream lasts."""
-    limit = request.client_max_size
-    too_large = RequestTooLargeError(
-        f"request body is larger than the gateway's limit ({limit} bytes)"
-    )
-    if request.content_length is not None and request.content_length > limit:
-        raise too_large
-    raw = await request.content.read(limit + 1)
-    if len(raw) > limit:
-        raise too_large
+    raw = await _read_body(request)
     if not raw:
         raise InvalidRequestError("request body is empty; a JSON object is required")
     try:
         return jsonutil.loads(raw)
     except jsonutil.DecodeError as exc:
         raise InvalidRequestError(f"request body is not valid JSON: {exc}") from exc
+
+
+async def _read_body(request: web.Request) -> bytes:
+    limit = request.client_max_size
+    too_large = RequestTooLargeError(
+        f"request body is larger than the gateway's limit ({limit} bytes)"
+    )
+    length = request.content_length
+    if length is not None and length > limit:
+        raise too_large
+    if request.content.at_eof() and request.body_exists:
+        return await request.read()  # a middleware read it already: aiohttp kept a copy
+    if length is not None:
+        try:
+            return await request.content.readexactly(length)
+        except asyncio.IncompleteReadError as exc:
+            raise InvalidRequestError("request body ended before its Content-Length") from exc
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.readany():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _early_error(batch: list[Event]) -> GatewayError | None:
