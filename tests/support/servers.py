@@ -233,6 +233,8 @@ default_model = "main"
 [server]
 ping_interval = 0.5
 log_level = "debug"
+retries = 0  # these gateways show error mapping; tests/resilience covers retries
+cooldown_after = 1000  # ... and cooldowns
 [providers.up]
 type = "openai"
 base_url = "{upstream_url}"

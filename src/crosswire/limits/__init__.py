@@ -41,3 +41,8 @@ class Breaker(Protocol):
     async def record(self, provider: ProviderConfig, ok: bool) -> None:
         """The outcome of one attempt (a failure = connection error, timeout, 429, 5xx)."""
         ...
+
+
+from crosswire.limits.factory import build  # noqa: E402  (after the Protocols it returns)
+
+__all__ = ["Breaker", "Limiter", "Permit", "build"]
