@@ -573,7 +573,7 @@ class GeminiStack:
 def start_recording_gateway(config_toml: str, clients: list[Recorded]) -> ThreadedApp:
     """:func:`~tests.support.servers.start_gateway`, plus a middleware appending each client
     request to ``clients`` before crosswire handles it (the body is read once and cached by
-    aiohttp, so the handler still gets it)."""
+    aiohttp; crosswire then reads that copy)."""
 
     @web.middleware
     async def record(
@@ -588,5 +588,5 @@ def start_recording_gateway(config_toml: str, clients: list[Recorded]) -> Thread
         return await handler(request)
 
     app = create_app(loads_config(config_toml))
-    app.middlewares.append(record)
+    app.middlewares.insert(0, record)  # before crosswire reads the body (it keeps no copy)
     return ThreadedApp(app).start()

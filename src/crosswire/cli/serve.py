@@ -10,8 +10,10 @@ import sys
 import click
 from aiohttp import web
 
+from crosswire.cli.exposure import exposure_problem, world_readable_warning
 from crosswire.config import ConfigError, default_config, find_config_path, load_config
 from crosswire.server import create_app
+from crosswire.server.limits_input import server_options
 
 NO_CONFIG_HINT = """\
 No config file found: serving the built-in offline `echo` model (it answers with what you send).
@@ -37,7 +39,14 @@ then point Claude Code at it: ANTHROPIC_BASE_URL=http://{host}:{port} claude
 @click.option("--config", "config_path", metavar="FILE", help="config.toml to use.")
 @click.option("--host", default=None, help="Address to bind (default from config: 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port to bind (default from config: 4040).")
-def serve(config_path: str | None, host: str | None, port: int | None) -> None:
+@click.option(
+    "--insecure-no-auth",
+    is_flag=True,
+    help="Allow a non-loopback address without [server] keys (an open relay of your API keys).",
+)
+def serve(
+    config_path: str | None, host: str | None, port: int | None, insecure_no_auth: bool
+) -> None:
     """Run the gateway."""
     try:
         path = find_config_path(config_path)
@@ -47,6 +56,13 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
         sys.exit(2)
     host = host or config.server.host
     port = config.server.port if port is None else port
+    exposure = exposure_problem(host, config, insecure_no_auth=insecure_no_auth)
+    if exposure is not None:
+        click.echo(f"crosswire: {exposure}", err=True)
+        sys.exit(2)
+    warning = world_readable_warning(path, config)
+    if warning is not None:
+        click.echo(f"crosswire: warning: {warning}", err=True)
     logging.basicConfig(
         level=config.server.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -67,6 +83,7 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
         port=port,
         access_log=None,
         handler_cancellation=True,
+        **server_options(config.server),
         print=lambda _: click.echo(f"crosswire: listening on http://{host}:{port}", err=True),
     )
 

@@ -64,6 +64,9 @@ Quirk profile (:attr:`ProviderConfig.profile_name`): ``profile`` if set; else fo
 ``kimi``, ``deepseek`` → ``deepseek``, ``api.openai.com`` → ``openai_official``, otherwise
 ``openai``); else the type name.
 
+Gateway keys (``[server] keys``) and input limits are documented in
+:mod:`crosswire.config.security` and docs/security.md.
+
 Routing scenarios (``[router]``), model ``fallbacks``, provider pacing limits and the
 ``[server]`` retry/cooldown/state settings are documented in :mod:`crosswire.config.resilience`.
 
@@ -82,6 +85,7 @@ from crosswire.config.schema import (
     PROVIDER_TYPES,
     SCENARIOS,
     Config,
+    GatewayKey,
     ModelConfig,
     ProviderConfig,
     Route,
@@ -98,6 +102,7 @@ __all__ = [
     "SCENARIOS",
     "Config",
     "ConfigError",
+    "GatewayKey",
     "ModelConfig",
     "ProviderConfig",
     "Route",

@@ -25,6 +25,7 @@ from crosswire.config.sections import (
     parse_server,
     resolve_default_model,
 )
+from crosswire.config.security import parse_gateway_keys
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
@@ -104,6 +105,7 @@ def parse_config(
     default_model = reader.opt_str(data, "default_model", "")
     default_thinking = reader.opt_bool(data, "default_thinking", "") or False
     server = parse_server(reader, data.get("server"))
+    server.keys = parse_gateway_keys(reader, data.get("server"), env)
     lookups: dict[str, KeyLookup] = {}
     providers = parse_providers(reader, data.get("providers"), env, lookups)
     models = parse_models(reader, data.get("models"), providers)

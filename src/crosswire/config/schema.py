@@ -35,6 +35,26 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 """Valid ``[server] log_level`` values."""
 
 
+@dataclass(frozen=True, slots=True, repr=False)
+class GatewayKey:
+    """One key clients may present to the gateway; only its SHA-256 is kept."""
+
+    name: str
+    """``[server.keys.<name>]``, or ``key-<n>`` for the n-th entry of a plain array."""
+    digest: bytes
+    """SHA-256 of the key (the key itself is never stored)."""
+    models: tuple[str, ...] = ()
+    """Client model names or aliases this key may use; empty = every model."""
+    rpm: int | None = None
+    """Requests per minute allowed with this key."""
+    tpm: int | None = None
+    """Estimated input tokens per minute allowed with this key."""
+
+    def __repr__(self) -> str:
+        digest = self.digest.hex()[:8]
+        return f"GatewayKey(name={self.name!r}, sha256={digest}…, models={self.models!r})"
+
+
 @dataclass(slots=True)
 class ServerConfig:
     """The ``[server]`` table."""
@@ -69,6 +89,23 @@ class ServerConfig:
     """How long a provider stays in cooldown before a recovery probe is let through."""
     max_queue_wait: float = 30.0
     """Default seconds a request may wait for a provider's pacing before a 429."""
+    keys: tuple[GatewayKey, ...] = ()
+    """Gateway keys clients must present (``[server] keys``); empty = no authentication
+    (``crosswire serve`` then binds only loopback). See :mod:`crosswire.config.security`."""
+    max_body_bytes: int = 32 * 1024 * 1024
+    """Largest request body accepted (413 above)."""
+    body_timeout: float = 60.0
+    """Seconds a client may take to send its whole request body (408 after)."""
+    max_json_depth: int = 64
+    """Deepest JSON nesting accepted in a request body (400 deeper)."""
+    max_messages: int = 10_000
+    """Most messages / input items / contents in one request (400 above)."""
+    max_tools: int = 1_000
+    """Most tool (function) declarations in one request (400 above)."""
+    max_header_bytes: int = 16_384
+    """Longest request line and longest header field accepted by the HTTP parser."""
+    debug_endpoints: bool = False
+    """Serve ``GET /debug/tasks`` (asyncio task count) to loopback clients, for soak tests."""
 
 
 @dataclass(slots=True, repr=False)

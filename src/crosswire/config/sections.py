@@ -22,6 +22,7 @@ from crosswire.config.schema import (
     Route,
     ServerConfig,
 )
+from crosswire.config.security import SECURITY_KEYS, parse_server_security
 
 TOP_LEVEL_KEYS = (
     "default_model", "default_thinking", "server", "providers", "models", "routes", "router",
@@ -41,6 +42,7 @@ SERVER_KEYS = (
     "cooldown_after",
     "cooldown_seconds",
     "max_queue_wait",
+    *SECURITY_KEYS,
 )
 PROVIDER_KEYS = (
     "type", "base_url", "api_key", "profile", "custom_headers", "env", "passthrough",
@@ -104,6 +106,7 @@ def parse_server(reader: Reader, value: object) -> ServerConfig:
             )
         cfg.log_level = level.strip().lower()
     parse_server_resilience(reader, tbl, cfg)
+    parse_server_security(reader, tbl, cfg)
     return cfg
 
 

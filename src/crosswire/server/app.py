@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from crosswire import __version__
+from crosswire import __version__, limits
 from crosswire.canonical import (
     GatewayError,
     InvalidRequestError,
@@ -21,11 +21,12 @@ from crosswire.server import anthropic_routes, gemini_routes
 from crosswire.server.handlers import generation_handler
 from crosswire.server.keepalive import KeepAlive
 from crosswire.server.relay import request_id
+from crosswire.server.retry_policy import RetryBudget
+from crosswire.server.security import install_security
 from crosswire.server.state import STATE, GatewayState
 from crosswire.upstream import UpstreamPool
 from crosswire.upstream.pool import PoolSettings
 
-MAX_BODY_BYTES = 32 * 1024 * 1024
 _CREATED = "2025-01-01T00:00:00Z"
 
 
@@ -102,7 +103,10 @@ async def errors_in_client_format(
 
 def create_app(config: Config) -> web.Application:
     server = config.server
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors_in_client_format])
+    app = web.Application(
+        client_max_size=server.max_body_bytes, middlewares=[errors_in_client_format]
+    )
+    install_security(app, config, client_codec_for)
     pool = UpstreamPool(
         PoolSettings(
             connect_timeout=server.connect_timeout,
@@ -111,7 +115,15 @@ def create_app(config: Config) -> web.Application:
             max_connections_per_host=server.max_connections_per_host,
         )
     )
-    state = GatewayState(config=config, pool=pool, keepalive=KeepAlive(server.ping_interval))
+    limiter, breaker = limits.build(config)
+    state = GatewayState(
+        config=config,
+        pool=pool,
+        keepalive=KeepAlive(server.ping_interval),
+        limiter=limiter,
+        breaker=breaker,
+        retry_budget=RetryBudget(server.retry_budget),
+    )
     app[STATE] = state
     app.router.add_get("/health", health)
     app.router.add_get("/v1/models", list_models)
@@ -125,6 +137,7 @@ def create_app(config: Config) -> web.Application:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         yield
         await state.keepalive.close()
+        await limiter.close()
         await pool.close()
 
     app.cleanup_ctx.append(lifecycle)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
 from crosswire import jsonutil
-from crosswire.canonical import GatewayError, UpstreamServerError
+from crosswire.canonical import GatewayError, Request, StreamError, UpstreamServerError
 from crosswire.formats.base import ClientCodec, ClientContext
-from crosswire.routing import resolve
-from crosswire.server.passthrough import passthrough_endpoint, relay_as_is
+from crosswire.routing import InputTokens, Target, fit_max_tokens, reroute_for_context, resolve
+from crosswire.routing.scenarios import has_subagent_marker
+from crosswire.server import dispatch
+from crosswire.server.passthrough import AsIs, passthrough_endpoint, relay_as_is
 from crosswire.server.relay import log_request, read_json, relay_stream, request_id
-from crosswire.server.state import STATE
+from crosswire.server.state import STATE, GatewayState
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,19 @@ def error_response(codec: ClientCodec, error: GatewayError, rid: str) -> web.Res
     return web.Response(status=status, body=body, headers=headers)
 
 
+def _as_is(
+    codec: ClientCodec, state: GatewayState, request: Request, target: Target, tokens: InputTokens
+) -> AsIs | None:
+    """Where to relay untranslated, when that is possible: a model with fallbacks goes through
+    the dispatcher (fallbacks need the canonical request), and so does a request whose
+    ``max_tokens`` the context guard must change (the untranslated body would keep it)."""
+    if target.model.fallbacks:
+        return None
+    if fit_max_tokens(target.model, request.max_tokens, tokens) != request.max_tokens:
+        return None
+    return passthrough_endpoint(codec.name, state.backend(target.provider), request, target)
+
+
 def generation_handler(codec: ClientCodec, context_of: ContextOf = default_context) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         state = request.app[STATE]
@@ -50,23 +66,31 @@ def generation_handler(codec: ClientCodec, context_of: ContextOf = default_conte
                 value = request.headers.get(name)
                 if value:
                     canonical.client_headers[name] = value
-            target = resolve(state.config, canonical.model)
+            tokens = InputTokens(canonical)
+            marked = has_subagent_marker(canonical)  # stripped by resolve: no as-is relay
+            target = resolve(state.config, canonical, tokens)
+            target = reroute_for_context(state.config, target, canonical.max_tokens, tokens)
             route = f"{target.alias}({target.rule})"
-            backend = state.backend(target.provider)
             headers = {"request-id": rid, "x-crosswire-route": route}
-            endpoint = passthrough_endpoint(codec.name, backend, canonical, target)
+            endpoint = None if marked else _as_is(codec, state, canonical, target, tokens)
             if endpoint is not None and isinstance(body, dict):
                 headers["x-crosswire-passthrough"] = "1"
-                response = await relay_as_is(
-                    request, body, codec.name, canonical, target, endpoint, headers
-                )
+                as_is_body: dict[str, Any] = body
+                request_model = canonical
+                response = await dispatch.as_is(
+                    state, target, dispatch.limiter_cost(target, tokens, canonical.max_tokens),
+                    lambda: relay_as_is(
+                        request, as_is_body, codec.name, request_model, target, endpoint, headers,
+                        lambda err: codec.stream_encoder(request_model).encode(StreamError(err)),
+                    ),
+                )  # fmt: skip
                 log_request(request, client_model, route, response.status, started, relay="as-is")
                 return response
             del body  # decoded; the canonical request is all that is needed from here
             if canonical.stream:
                 encoder = codec.stream_encoder(canonical)
-                events = backend.stream(canonical, target)
-                del canonical  # the stream outlives the request: let it go once sent upstream
+                events = dispatch.stream(state, canonical, target, tokens)
+                del canonical, tokens  # the stream outlives the request: let it go once sent
                 response, stop = await relay_stream(
                     request, events, encoder.encode, ping=codec.ping, headers=headers
                 )
@@ -78,7 +102,7 @@ def generation_handler(codec: ClientCodec, context_of: ContextOf = default_conte
                     tokens_out=usage.output_tokens if usage else None,
                 )  # fmt: skip
                 return response
-            result = await backend.complete(canonical, target)
+            result = await dispatch.complete(state, canonical, target, tokens)
             payload = codec.encode_response(result, canonical)
             log_request(
                 request, client_model, route, 200, started, stream=False,

@@ -13,7 +13,9 @@ Headers are always the provider's own: the client's credentials never go upstrea
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +23,7 @@ import aiohttp
 from aiohttp import web
 
 from crosswire import jsonutil
-from crosswire.canonical import Request, UpstreamError, UpstreamTimeoutError
+from crosswire.canonical import GatewayError, Request, UpstreamError, UpstreamTimeoutError
 from crosswire.routing import Target
 from crosswire.server.state import STATE
 from crosswire.upstream.adapter import UpstreamAdapter
@@ -65,7 +67,11 @@ async def relay_as_is(
     target: Target,
     as_is: AsIs,
     headers: dict[str, str],
+    stream_error: Callable[[GatewayError], bytes],
 ) -> web.StreamResponse:
+    """Relay ``body`` to the upstream and its answer back. A failure after the response
+    started (an upstream stall past ``idle_timeout``, a reset) ends the client's stream with
+    ``stream_error``'s frame in the client's format, never a hung response."""
     url, upstream_headers = as_is.url, as_is.headers
     if "model" in body:
         body["model"] = target.model.model
@@ -91,6 +97,15 @@ async def relay_as_is(
                     await response.write(chunk)
             except ConnectionResetError:
                 log.info("client disconnected mid-stream; upstream request cancelled")
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                failure: GatewayError = (
+                    UpstreamTimeoutError("upstream went silent mid-stream")
+                    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError)
+                    else UpstreamError("upstream connection failed mid-stream")
+                )
+                log.warning("relayed stream broke off: %s", failure.message)
+                with contextlib.suppress(ConnectionResetError):
+                    await response.write(stream_error(failure))
             return response
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
         raise UpstreamTimeoutError("upstream timed out") from exc

@@ -32,10 +32,16 @@ def request_id() -> str:
     return "req_" + uuid.uuid4().hex[:24]
 
 
+DECODED_BODY = web.RequestKey("crosswire_decoded_body", object)
+"""Where the input-limits middleware leaves the body it already read and decoded."""
+
+
 async def read_json(request: web.Request) -> Any:
     """The body, decoded. Read from the stream rather than ``request.read()``, which would keep
     a copy of the raw bytes alive on the request for as long as a long stream lasts."""
-    raw = await _read_body(request)
+    if DECODED_BODY in request:
+        return request.pop(DECODED_BODY)
+    raw = await read_body(request)
     if not raw:
         raise InvalidRequestError("request body is empty; a JSON object is required")
     try:
@@ -44,7 +50,7 @@ async def read_json(request: web.Request) -> Any:
         raise InvalidRequestError(f"request body is not valid JSON: {exc}") from exc
 
 
-async def _read_body(request: web.Request) -> bytes:
+async def read_body(request: web.Request) -> bytes:
     limit = request.client_max_size
     too_large = RequestTooLargeError(
         f"request body is larger than the gateway's limit ({limit} bytes)"
