@@ -5,6 +5,10 @@ from __future__ import annotations
 import click
 
 from crosswire import __version__
+from crosswire.cli.keys import key
+from crosswire.cli.launch import launch
+from crosswire.cli.models import models
+from crosswire.cli.provider import provider
 from crosswire.cli.serve import serve
 
 
@@ -15,6 +19,10 @@ def cli() -> None:
 
 
 cli.add_command(serve)
+cli.add_command(key)
+cli.add_command(provider)
+cli.add_command(models)
+cli.add_command(launch)
 
 
 def main() -> None:
