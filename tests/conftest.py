@@ -5,6 +5,8 @@ A key in a log line fails the run. Records are checked as they arrive; nothing i
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 
 import pytest
 
@@ -50,6 +52,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     crosswire = logging.getLogger("crosswire")
     if crosswire.level == logging.NOTSET:
         crosswire.setLevel(logging.DEBUG)  # scan the access log and debug lines too
+    # Gateways started by tests keep their request log (on by default, under the user state
+    # dir) out of the developer's home.
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="crosswire-test-state-")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -67,6 +67,9 @@ Quirk profile (:attr:`ProviderConfig.profile_name`): ``profile`` if set; else fo
 Gateway keys (``[server] keys``) and input limits are documented in
 :mod:`crosswire.config.security` and docs/security.md.
 
+The request log and ``GET /metrics`` (``[log]``, ``[metrics]``) are documented in
+:mod:`crosswire.config.observe`.
+
 Routing scenarios (``[router]``), model ``fallbacks``, provider pacing limits and the
 ``[server]`` retry/cooldown/state settings are documented in :mod:`crosswire.config.resilience`.
 

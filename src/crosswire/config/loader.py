@@ -13,6 +13,7 @@ from crosswire.config.credentials import KeyLookup, missing_key_error, needs_key
 from crosswire.config.defaults import default_config
 from crosswire.config.errors import ConfigError
 from crosswire.config.fields import Reader
+from crosswire.config.observe import parse_log, parse_metrics
 from crosswire.config.paths import CONFIG_ENV_VAR
 from crosswire.config.resilience import check_fallbacks, parse_router
 from crosswire.config.schema import Config
@@ -126,4 +127,6 @@ def parse_config(
         models=models,
         routes=routes,
         router=router,
+        log=parse_log(reader, data.get("log"), env),
+        metrics=parse_metrics(reader, data.get("metrics")),
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from crosswire.config.observe import LogConfig, MetricsConfig
 from crosswire.config.profiles import derive_profile
 from crosswire.config.secrets import redact_headers, redact_secret
 
@@ -245,6 +246,10 @@ class Config:
     """``[routes]`` in file order; the first match wins."""
     router: RouterConfig = field(default_factory=RouterConfig)
     """``[router]`` scenario routes."""
+    log: LogConfig = field(default_factory=LogConfig)
+    """``[log]``: the request log (see :mod:`crosswire.config.observe`)."""
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    """``[metrics]``: ``GET /metrics``."""
 
     def model(self, alias: str) -> ModelConfig | None:
         """The model with this exact alias, or ``None``."""

@@ -26,6 +26,7 @@ from crosswire.config.security import SECURITY_KEYS, parse_server_security
 
 TOP_LEVEL_KEYS = (
     "default_model", "default_thinking", "server", "providers", "models", "routes", "router",
+    "log", "metrics",
 )  # fmt: skip
 SERVER_KEYS = (
     "host",

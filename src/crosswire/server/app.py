@@ -17,6 +17,7 @@ from crosswire.canonical import (
 from crosswire.config import Config
 from crosswire.formats import anthropic, gemini, openai_chat, openai_responses
 from crosswire.formats.base import ClientCodec
+from crosswire.observe import http as observe_http
 from crosswire.server import anthropic_routes, gemini_routes
 from crosswire.server.handlers import generation_handler
 from crosswire.server.keepalive import KeepAlive
@@ -106,6 +107,7 @@ def create_app(config: Config) -> web.Application:
     app = web.Application(
         client_max_size=server.max_body_bytes, middlewares=[errors_in_client_format]
     )
+    observe_http.install(app, config)  # before security: loopback scrapes need no key
     install_security(app, config, client_codec_for)
     pool = UpstreamPool(
         PoolSettings(

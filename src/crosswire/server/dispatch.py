@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
@@ -35,8 +36,9 @@ from crosswire.canonical import (
     Response,
     StreamError,
 )
-from crosswire.config import Config
+from crosswire.config import Config, ProviderConfig
 from crosswire.limits import Permit
+from crosswire.observe.record import RequestRecord
 from crosswire.routing import InputTokens, Target, fit_max_tokens, model_target
 from crosswire.server.retry_policy import (
     FAILURE_KINDS,
@@ -64,24 +66,36 @@ def candidates(config: Config, target: Target) -> list[Target]:
 
 
 async def complete(
-    state: GatewayState, request: Request, target: Target, tokens: InputTokens
+    state: GatewayState,
+    request: Request,
+    target: Target,
+    tokens: InputTokens,
+    record: RequestRecord | None = None,
 ) -> Response:
-    """A whole answer, from the first candidate that gives one."""
+    """A whole answer, from the first candidate that gives one. ``record`` (the request
+    log's) gets the provider that answered, attempts, retries, fallbacks and queue wait."""
 
     async def call(backend: Backend, candidate: Target, request: Request) -> Response:
         return await backend.complete(request, candidate)
 
-    response, permit, _ = await _Attempts(state, request, target, tokens).run(call)
+    response, permit, _ = await _Attempts(state, request, target, tokens, record).run(call)
     await permit.release()
     return response
 
 
 async def stream(
-    state: GatewayState, request: Request, target: Target, tokens: InputTokens
+    state: GatewayState,
+    request: Request,
+    target: Target,
+    tokens: InputTokens,
+    record: RequestRecord | None = None,
 ) -> AsyncIterator[list[Event]]:
     """The event batches of the first candidate whose stream starts well; a failure of every
-    candidate is one ``[StreamError]`` batch (the relay answers it as an HTTP error)."""
-    attempts = _Attempts(state, request, target, tokens)
+    candidate is one ``[StreamError]`` batch (the relay answers it as an HTTP error).
+    ``record`` gets what :func:`complete` gives it, plus the first content's time and the
+    kind of an in-stream error."""
+    attempts = _Attempts(state, request, target, tokens, record)
+    record = attempts.record
     del request, tokens  # a long stream should not keep the conversation alive
     try:
         (first, events), permit, provider_target = await attempts.run(_open_stream)
@@ -91,9 +105,13 @@ async def stream(
     del attempts
     breaker, provider = state.breaker, provider_target.provider
     try:
+        record.saw(first)
         yield first
         async for batch in events:
+            if record.first_token is None:
+                record.saw(batch)
             if batch and isinstance(batch[-1], StreamError):
+                record.error_kind = batch[-1].error.kind
                 await breaker.record(provider, ok=batch[-1].error.kind not in FAILURE_KINDS)
             yield batch
     finally:
@@ -132,9 +150,15 @@ class _Attempts:
     """One request's walk through its candidates."""
 
     def __init__(
-        self, state: GatewayState, request: Request, target: Target, tokens: InputTokens
+        self,
+        state: GatewayState,
+        request: Request,
+        target: Target,
+        tokens: InputTokens,
+        record: RequestRecord | None = None,
     ) -> None:
         self.state = state
+        self.record = record if record is not None else RequestRecord()
         self.request = request
         self.tokens = tokens
         self.candidates = candidates(state.config, target)
@@ -155,6 +179,7 @@ class _Attempts:
                 last = error
                 if has_next:
                     self.handled = True
+                    self.record.fallbacks += 1
                     log.info(
                         "falling back from %s to %s: %s",
                         target.alias, self.candidates[index + 1].alias, error.kind,
@@ -176,14 +201,18 @@ class _Attempts:
         self.request.max_tokens = fit_max_tokens(target.model, self.asked_max_tokens, self.tokens)
         state.retry_budget.deposit(provider.name)
         backend = state.backend(provider)
+        record = self.record
+        record.provider, record.upstream_model = provider.name, target.model.model
         retry = 0
         while True:
             cost = limiter_cost(target, self.tokens, self.request.max_tokens)
-            permit = await state.limiter.acquire(provider, cost)
+            permit = await _acquire(state, provider, cost, record)
             try:
                 result = await call(backend, target, self.request)
             except GatewayError as error:
                 await permit.release()
+                if error.status == 429:
+                    record.rate_limited.append(provider.name)
                 await state.breaker.record(provider, ok=error.kind not in FAILURE_KINDS)
                 wait = self._retry_wait(error, target, retry, has_next)
                 if wait is None:
@@ -194,6 +223,7 @@ class _Attempts:
                 )  # fmt: skip
                 await asyncio.sleep(wait)
                 retry += 1
+                record.retries += 1
                 continue
             except BaseException:
                 await permit.release()
@@ -223,18 +253,23 @@ class _Attempts:
 
 
 async def as_is(
-    state: GatewayState, target: Target, cost: int, relay: Callable[[], Awaitable[R]]
+    state: GatewayState,
+    target: Target,
+    cost: int,
+    relay: Callable[[], Awaitable[R]],
+    record: RequestRecord | None = None,
 ) -> R:
     """Run a same-format relay (``relay`` answers the client itself) under the provider's
     breaker and limiter. It has no retries or fallbacks: the handler relays untranslated only
     when the model has no fallbacks."""
     provider = target.provider
+    record = record if record is not None else RequestRecord()
     if not await state.breaker.allow(provider):
         raise OverloadedError(
             f"provider {provider.name!r} is cooling down after repeated failures",
             retry_after=state.config.server.cooldown_seconds,
         )
-    permit = await state.limiter.acquire(provider, cost)
+    permit = await _acquire(state, provider, cost, record)
     try:
         response = await relay()
     except GatewayError as error:
@@ -243,8 +278,23 @@ async def as_is(
     finally:
         await permit.release()
     status = getattr(response, "status", 200)
+    if status == 429:
+        record.rate_limited.append(provider.name)
     await state.breaker.record(provider, ok=status < 500 and status != 429)
     return response
+
+
+async def _acquire(
+    state: GatewayState, provider: ProviderConfig, cost: int, record: RequestRecord
+) -> Permit:
+    """The limiter's permit for one upstream attempt, its wait added to ``record``."""
+    began = time.perf_counter()
+    try:
+        permit = await state.limiter.acquire(provider, cost)
+    finally:
+        record.waited(time.perf_counter() - began)
+    record.attempted.append(provider.name)
+    return permit
 
 
 def limiter_cost(target: Target, tokens: InputTokens, max_tokens: int | None) -> int:

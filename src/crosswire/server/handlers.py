@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -12,6 +13,7 @@ from aiohttp import web
 from crosswire import jsonutil
 from crosswire.canonical import GatewayError, Request, StreamError, UpstreamServerError
 from crosswire.formats.base import ClientCodec, ClientContext
+from crosswire.observe import OBSERVER
 from crosswire.routing import InputTokens, Target, fit_max_tokens, reroute_for_context, resolve
 from crosswire.routing.scenarios import has_subagent_marker
 from crosswire.server import dispatch
@@ -58,10 +60,14 @@ def generation_handler(codec: ClientCodec, context_of: ContextOf = default_conte
         started = time.perf_counter()
         rid = request_id()
         client_model, route = "?", "-"
+        observer = request.app[OBSERVER]
+        record = observer.record(codec.name, rid)
         try:
             body = await read_json(request)
             canonical = codec.decode_request(body, context_of(request))
-            client_model = canonical.model
+            client_model = record.client_model = canonical.model
+            record.stream = canonical.stream
+            observer.attach(record, request_body=body)
             for name in FORWARDED_HEADERS:
                 value = request.headers.get(name)
                 if value:
@@ -71,30 +77,37 @@ def generation_handler(codec: ClientCodec, context_of: ContextOf = default_conte
             target = resolve(state.config, canonical, tokens)
             target = reroute_for_context(state.config, target, canonical.max_tokens, tokens)
             route = f"{target.alias}({target.rule})"
+            record.routed(target.alias, target.rule, target.provider.name, target.model.model)
             headers = {"request-id": rid, "x-crosswire-route": route}
             endpoint = None if marked else _as_is(codec, state, canonical, target, tokens)
             if endpoint is not None and isinstance(body, dict):
                 headers["x-crosswire-passthrough"] = "1"
                 as_is_body: dict[str, Any] = body
                 request_model = canonical
+                record.relay = "as-is"
                 response = await dispatch.as_is(
                     state, target, dispatch.limiter_cost(target, tokens, canonical.max_tokens),
                     lambda: relay_as_is(
                         request, as_is_body, codec.name, request_model, target, endpoint, headers,
                         lambda err: codec.stream_encoder(request_model).encode(StreamError(err)),
                     ),
+                    record,
                 )  # fmt: skip
                 log_request(request, client_model, route, response.status, started, relay="as-is")
+                observer.finish(record, response.status)
                 return response
             del body  # decoded; the canonical request is all that is needed from here
             if canonical.stream:
                 encoder = codec.stream_encoder(canonical)
-                events = dispatch.stream(state, canonical, target, tokens)
+                events = dispatch.stream(state, canonical, target, tokens, record)
                 del canonical, tokens  # the stream outlives the request: let it go once sent
                 response, stop = await relay_stream(
                     request, events, encoder.encode, ping=codec.ping, headers=headers
                 )
                 usage = stop.usage if stop else None
+                record.usage(usage)
+                aborted = stop is None and record.error_kind is None
+                observer.finish(record, 200, "aborted" if aborted else None)
                 log_request(
                     request, client_model, route, 200, started, stream=True,
                     stop=stop.stop_reason.value if stop else "aborted",
@@ -102,21 +115,30 @@ def generation_handler(codec: ClientCodec, context_of: ContextOf = default_conte
                     tokens_out=usage.output_tokens if usage else None,
                 )  # fmt: skip
                 return response
-            result = await dispatch.complete(state, canonical, target, tokens)
+            result = await dispatch.complete(state, canonical, target, tokens, record)
             payload = codec.encode_response(result, canonical)
+            record.usage(result.usage)
+            observer.attach(record, response=payload)
             log_request(
                 request, client_model, route, 200, started, stream=False,
                 stop=result.stop_reason.value, tokens_in=result.usage.input_tokens,
                 tokens_out=result.usage.output_tokens,
             )  # fmt: skip
-            return web.Response(
+            answer = web.Response(
                 body=jsonutil.dumps(payload), content_type="application/json", headers=headers
             )
+            observer.finish(record, 200)
+            return answer
         except GatewayError as error:
             log_request(request, client_model, route, error.status, started, error=error.kind)
+            observer.finish(record, error.status, error.kind)
             return error_response(codec, error, rid)
+        except asyncio.CancelledError:  # the client went away before its answer
+            observer.finish(record, 499, "cancelled")
+            raise
         except Exception:
             log.exception("internal error serving %s", request.path)
+            observer.finish(record, 500, "internal")
             return error_response(codec, UpstreamServerError("internal gateway error"), rid)
 
     return handle
