@@ -35,6 +35,16 @@ log = logging.getLogger(__name__)
 _RELAYED_HEADERS = ("content-type", "retry-after", "retry-after-ms", "x-should-retry")
 # Where each format names the model in a non-streamed answer.
 _MODEL_FIELD = {"gemini": "modelVersion"}
+# How each format's stream says it is finished: a relayed stream that ends without it was cut
+# off, and the client is told so rather than left with a truncated answer that looks whole.
+_TERMINATORS: dict[str, tuple[bytes, ...]] = {
+    "openai_chat": (b"data: [DONE]",),
+    "anthropic": (b"event: message_stop", b'"type":"message_stop"', b'"type": "message_stop"'),
+    "openai_responses": (b"response.completed", b"response.incomplete", b"response.failed"),
+}
+_TAIL = 64
+# Statuses some client formats do not know: Anthropic's 529 is a 503 to OpenAI clients.
+_STATUS_FOR_CLIENT = {("openai_chat", 529): 503, ("openai_responses", 529): 503}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +90,7 @@ async def relay_as_is(
         async with session.post(url, data=jsonutil.dumps(body), headers=upstream_headers) as up:
             relayed = {k: up.headers[k] for k in _RELAYED_HEADERS if k in up.headers}
             relayed.update(headers)
+            status = _STATUS_FOR_CLIENT.get((client_format, up.status), up.status)
             if up.status >= 400 or not canonical.stream:
                 raw = await up.read()
                 if up.status >= 400:
@@ -89,12 +100,23 @@ async def relay_as_is(
                         relayed["x-should-retry"] = "true" if retryable else "false"
                 else:
                     raw = _renamed(raw, client_format, canonical.model)
-                return web.Response(status=up.status, body=raw, headers=relayed)
-            response = web.StreamResponse(status=up.status, headers=relayed)
+                return web.Response(status=status, body=raw, headers=relayed)
+            response = web.StreamResponse(status=status, headers=relayed)
             await response.prepare(request)
+            terminators = _TERMINATORS.get(client_format, ())
+            finished = not terminators
+            tail = b""
             try:
                 async for chunk in up.content.iter_any():
+                    if not finished:
+                        window = tail + chunk
+                        finished = any(t in window for t in terminators)
+                        tail = window[-_TAIL:]
                     await response.write(chunk)
+                if not finished:
+                    cut = UpstreamError("upstream stream ended before it finished")
+                    log.warning("relayed stream broke off: %s", cut.message)
+                    await response.write(stream_error(cut))
             except ConnectionResetError:
                 log.info("client disconnected mid-stream; upstream request cancelled")
             except (TimeoutError, aiohttp.ClientError) as exc:
@@ -117,8 +139,8 @@ def _renamed(raw: bytes, client_format: str, client_model: str) -> bytes:
     """The client's model name in a non-streamed answer, as after translation."""
     try:
         payload = jsonutil.loads(raw)
-    except jsonutil.DecodeError:
-        return raw
+    except jsonutil.DecodeError as exc:
+        raise UpstreamError("upstream answered with invalid JSON") from exc
     field = _MODEL_FIELD.get(client_format, "model")
     if isinstance(payload, dict) and field in payload:
         payload[field] = client_model
