@@ -6,6 +6,7 @@ sequence of stream events (:mod:`crosswire.canonical.events`) which the client c
 """
 
 from crosswire.canonical.errors import (
+    ERROR_FOR_STATUS,
     AuthenticationError,
     ContextLengthError,
     GatewayError,
@@ -55,6 +56,7 @@ from crosswire.canonical.request import (
 from crosswire.canonical.response import Response, StopReason, Usage
 
 __all__ = [
+    "ERROR_FOR_STATUS",
     "AuthenticationError",
     "ContentPart",
     "ContextLengthError",

@@ -113,3 +113,23 @@ class UpstreamTimeoutError(GatewayError):
     status = 504
     kind = "timeout"
     retryable = True
+
+
+ERROR_FOR_STATUS: dict[int, type[GatewayError]] = {
+    400: InvalidRequestError,
+    401: AuthenticationError,
+    402: QuotaExceededError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    408: UpstreamTimeoutError,
+    413: RequestTooLargeError,
+    422: InvalidRequestError,
+    429: RateLimitError,
+    500: UpstreamServerError,
+    502: UpstreamError,
+    503: OverloadedError,
+    504: UpstreamTimeoutError,
+    529: OverloadedError,
+}
+"""What an upstream's HTTP status means, before its body says more; upstream codecs refine it
+with their own codes and types."""

@@ -32,6 +32,8 @@ from crosswire.canonical import (
 from crosswire.canonical.messages import ContentPart
 from crosswire.formats.anthropic.ids import from_client_id
 from crosswire.formats.anthropic.signatures import ANTHROPIC, thinking_from_client
+from crosswire.formats.readers import opt_int as _opt_int
+from crosswire.formats.readers import opt_number as _opt_number
 from crosswire.jsonutil import dumps_str
 
 _KNOWN_FIELDS = frozenset(
@@ -350,21 +352,3 @@ def _str(obj: dict[str, Any], key: str, path: str, default: str | None = None) -
     if not isinstance(value, str):
         raise InvalidRequestError(f"{path}.{key}: a string is required")
     return value
-
-
-def _opt_int(body: dict[str, Any], key: str) -> int | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidRequestError(f"{key}: must be a non-negative integer")
-    return value
-
-
-def _opt_number(body: dict[str, Any], key: str) -> float | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidRequestError(f"{key}: must be a number")
-    return float(value)

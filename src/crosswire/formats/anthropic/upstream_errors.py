@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from crosswire.canonical import (
+    ERROR_FOR_STATUS,
     AuthenticationError,
     ContextLengthError,
     GatewayError,
@@ -27,22 +28,7 @@ from crosswire.canonical import (
 )
 from crosswire.jsonutil import DecodeError, loads
 
-_STATUS_TO_ERROR: dict[int, type[GatewayError]] = {
-    400: InvalidRequestError,
-    401: AuthenticationError,
-    402: QuotaExceededError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    408: UpstreamTimeoutError,
-    413: RequestTooLargeError,
-    422: InvalidRequestError,
-    429: RateLimitError,
-    500: UpstreamServerError,
-    502: UpstreamError,
-    503: OverloadedError,
-    504: UpstreamTimeoutError,
-    529: OverloadedError,
-}
+_STATUS_TO_ERROR = ERROR_FOR_STATUS
 # Anthropic's error.type, for stream errors (no status) and statuses not listed above.
 _TYPE_TO_ERROR: dict[str, type[GatewayError]] = {
     "invalid_request_error": InvalidRequestError,

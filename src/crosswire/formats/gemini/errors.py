@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from crosswire.canonical import (
+    ERROR_FOR_STATUS,
     AuthenticationError,
     ContextLengthError,
     GatewayError,
@@ -48,19 +49,7 @@ _RPC_STATUS_TO_ERROR: dict[str, type[GatewayError]] = {
     "ABORTED": UpstreamServerError,
     "UNIMPLEMENTED": InvalidRequestError,
 }
-_HTTP_TO_ERROR: dict[int, type[GatewayError]] = {
-    400: InvalidRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    408: UpstreamTimeoutError,
-    413: RequestTooLargeError,
-    429: RateLimitError,
-    500: UpstreamServerError,
-    502: UpstreamError,
-    503: OverloadedError,
-    504: UpstreamTimeoutError,
-}
+_HTTP_TO_ERROR = ERROR_FOR_STATUS
 _AUTH_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED", "ACCESS_TOKEN_EXPIRED"})
 _CONTEXT_HINTS = ("exceeds the maximum number of tokens", "input token count", "context window")
 _TOO_LARGE_HINTS = ("payload size exceeds", "request payload size")

@@ -6,37 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from crosswire.canonical import (
-    AuthenticationError,
+    ERROR_FOR_STATUS,
     ContextLengthError,
     GatewayError,
     InvalidRequestError,
-    NotFoundError,
     OverloadedError,
-    PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
-    RequestTooLargeError,
     UpstreamError,
     UpstreamServerError,
     UpstreamTimeoutError,
 )
 from crosswire.jsonutil import DecodeError, loads
 
-_STATUS_TO_ERROR: dict[int, type[GatewayError]] = {
-    400: InvalidRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    408: UpstreamTimeoutError,
-    413: RequestTooLargeError,
-    422: InvalidRequestError,
-    429: RateLimitError,
-    500: UpstreamServerError,
-    502: UpstreamError,
-    503: OverloadedError,
-    504: UpstreamTimeoutError,
-    529: OverloadedError,
-}
+_STATUS_TO_ERROR = ERROR_FOR_STATUS
 # Codes that change the class whatever the status says.
 _CODE_TO_ERROR: dict[str, type[GatewayError]] = {
     "insufficient_quota": QuotaExceededError,

@@ -36,6 +36,8 @@ from crosswire.canonical import (
 )
 from crosswire.formats.opaque import PREFIX, unseal
 from crosswire.formats.openai_chat.fields import arguments_text
+from crosswire.formats.readers import opt_int as _opt_int
+from crosswire.formats.readers import opt_number as _opt_number
 
 FORMAT = "openai_chat"
 INCLUDE_USAGE = "_include_usage"
@@ -463,21 +465,3 @@ def _str(obj: Any, key: str, path: str) -> str:
     if not isinstance(value, str):
         raise InvalidRequestError(f"{path}.{key}: a string is required")
     return value
-
-
-def _opt_int(body: dict[str, Any], key: str) -> int | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidRequestError(f"{key}: must be a non-negative integer")
-    return value
-
-
-def _opt_number(body: dict[str, Any], key: str) -> float | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidRequestError(f"{key}: must be a number")
-    return float(value)

@@ -28,6 +28,8 @@ from crosswire.formats.openai_responses.fields import (
 )
 from crosswire.formats.openai_responses.input_items import STATELESS, decode_input
 from crosswire.formats.openai_responses.tool_decoder import decode_tool_choice, decode_tools
+from crosswire.formats.readers import opt_int as _opt_int
+from crosswire.formats.readers import opt_number as _opt_number
 
 _KNOWN_FIELDS = frozenset(
     {
@@ -130,21 +132,3 @@ def _str(obj: dict[str, Any], key: str, path: str) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidRequestError(f"{path}.{key}: a non-empty string is required")
     return value
-
-
-def _opt_int(body: dict[str, Any], key: str) -> int | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidRequestError(f"{key}: must be a non-negative integer")
-    return value
-
-
-def _opt_number(body: dict[str, Any], key: str) -> float | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidRequestError(f"{key}: must be a number")
-    return float(value)
