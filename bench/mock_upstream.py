@@ -1,4 +1,5 @@
-"""A fast mock OpenAI Chat Completions upstream for the benchmark (run as its own process).
+"""A fast mock upstream for the benchmark (run as its own process): OpenAI Chat Completions
+and Anthropic Messages.
 
 A raw asyncio Protocol HTTP/1.1 server on uvloop with keep-alive: every response is
 precomputed bytes, so the mock costs a few microseconds per request and is never the
@@ -8,6 +9,16 @@ bottleneck. It answers ``POST .../chat/completions`` (any prefix):
 - stream: chunked ``text/event-stream``: role chunk, ``--deltas`` content deltas, finish
   chunk, usage chunk, ``data: [DONE]``.
 
+and ``POST .../v1/messages`` (any prefix), Anthropic Messages:
+
+- non-stream: one ``message`` JSON (one text block, ``end_turn``, usage);
+- stream: chunked ``text/event-stream`` with Anthropic's event grammar, one event per HTTP
+  chunk: ``message_start``, ``content_block_start`` (text), ``ping``, ``--deltas``
+  ``content_block_delta`` (``text_delta``), ``content_block_stop``, ``message_delta``
+  (``stop_reason``, usage), ``message_stop``. The first write (what ``hold``/``gap`` send
+  before pausing) is ``message_start`` + ``content_block_start`` + ``ping``, as Anthropic's
+  API sends them together.
+
 Options, by path prefix (so they can live in a provider's ``base_url``), query or header:
 
 - ``/hold/<seconds>/...``, ``?hold=<seconds>`` or ``x-mock-hold: <seconds>``: send the headers
@@ -15,8 +26,8 @@ Options, by path prefix (so they can live in a provider's ``base_url``), query o
   1,000-open-streams test);
 - ``/gap/<ms>/...``, ``?gap=<ms>`` or ``x-mock-gap: <ms>``: same with milliseconds (TTFB test:
   the first chunk is isolated from the rest);
-- ``GET /_last``: the last chat body received (to send the gateway's exact upstream request
-  directly, for the baseline); ``GET /_stats``: request counters; ``GET /health``.
+- ``GET /_last``: the last chat or messages body received (to send the gateway's exact
+  upstream request directly, for the baseline); ``GET /_stats``: request counters; ``GET /health``.
 
 Usage: ``python bench/mock_upstream.py --port 0`` prints ``PORT <n>`` once listening.
 """
@@ -96,6 +107,93 @@ def build_responses(deltas: int) -> tuple[bytes, bytes, bytes, bytes]:
     return nonstream, head, rest, not_found
 
 
+def _event(name: str, data: dict[str, Any]) -> bytes:
+    return b"event: %s\ndata: %s\n\n" % (
+        name.encode(),
+        json.dumps(data, separators=(",", ":")).encode(),
+    )
+
+
+def build_anthropic_responses(deltas: int) -> tuple[bytes, bytes, bytes]:
+    """Anthropic Messages: (non-stream response, stream head incl. first events, stream rest)."""
+    usage = {
+        "input_tokens": 12000,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": 16,
+    }
+    body = json.dumps(
+        {
+            "id": "msg_01BenchMockUpstream000000",
+            "type": "message",
+            "role": "assistant",
+            "model": MODEL,
+            "content": [{"type": "text", "text": TEXT_NONSTREAM}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": usage,
+        },
+        separators=(",", ":"),
+    ).encode()
+    nonstream = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+        b"Connection: keep-alive\r\n\r\n%s" % (len(body), body)
+    )
+    start = {
+        "type": "message_start",
+        "message": {
+            "id": "msg_01BenchMockUpstream000000",
+            "type": "message",
+            "role": "assistant",
+            "model": MODEL,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {**usage, "output_tokens": 1},
+        },
+    }
+    block = {
+        "type": "content_block_start",
+        "index": 0,
+        "content_block": {"type": "text", "text": ""},
+    }
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+        b"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"
+    ) + _http_chunk(
+        _event("message_start", start)
+        + _event("content_block_start", block)
+        + _event("ping", {"type": "ping"})
+    )
+    words = ["Hello", "!", " I", " am", " the", " mock", " upstream", ",", " streaming", "."]
+    rest = b"".join(
+        _http_chunk(
+            _event(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": words[i % len(words)]},
+                },
+            )
+        )
+        for i in range(deltas)
+    )
+    rest += _http_chunk(_event("content_block_stop", {"type": "content_block_stop", "index": 0}))
+    rest += _http_chunk(
+        _event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": deltas},
+            },
+        )
+    )
+    rest += _http_chunk(_event("message_stop", {"type": "message_stop"})) + b"0\r\n\r\n"
+    return nonstream, head, rest
+
+
 def _json_response(obj: Any) -> bytes:
     body = json.dumps(obj).encode()
     return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
@@ -107,6 +205,7 @@ def _json_response(obj: Any) -> bytes:
 class Mock:
     def __init__(self, deltas: int) -> None:
         self.nonstream, self.head, self.rest, self.not_found = build_responses(deltas)
+        self.a_nonstream, self.a_head, self.a_rest = build_anthropic_responses(deltas)
         self.last_body = b""
         self.requests = 0
         self.streams = 0
@@ -140,7 +239,9 @@ def _delay(path: bytes, headers: bytes) -> float:
 
 
 class HTTPProtocol(asyncio.Protocol):
-    __slots__ = ("_head_end", "buf", "busy", "closed", "mock", "need", "pending", "transport")
+    __slots__ = (
+        "_head_end", "buf", "busy", "closed", "mock", "need", "pending", "rest", "transport"
+    )  # fmt: skip
 
     def __init__(self, mock: Mock) -> None:
         self.mock = mock
@@ -150,6 +251,7 @@ class HTTPProtocol(asyncio.Protocol):
         self.closed = False
         self.busy = False  # a held stream is in progress on this connection
         self.pending: list[tuple[bytes, bytes, bytes]] = []
+        self.rest = b""  # what a held stream still has to send
         self._head_end = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -208,20 +310,10 @@ class HTTPProtocol(asyncio.Protocol):
         assert transport is not None
         mock.requests += 1
         if method == b"POST" and b"/chat/completions" in path:
-            mock.last_body = body
-            if b'"stream":true' not in body and b'"stream": true' not in body:
-                transport.write(mock.nonstream)
-                return
-            mock.streams += 1
-            delay = _delay(path, head)
-            if delay <= 0:
-                transport.write(mock.head + mock.rest)
-                return
-            transport.write(mock.head)
-            self.busy = True
-            mock.open_streams += 1
-            mock.max_open_streams = max(mock.max_open_streams, mock.open_streams)
-            asyncio.get_running_loop().call_later(delay, self._finish_stream)
+            self._generate(path, head, body, mock.nonstream, mock.head, mock.rest)
+            return
+        if method == b"POST" and b"/messages" in path:
+            self._generate(path, head, body, mock.a_nonstream, mock.a_head, mock.a_rest)
             return
         if method == b"GET" and path.startswith(b"/_last"):
             transport.write(
@@ -252,11 +344,32 @@ class HTTPProtocol(asyncio.Protocol):
             return
         transport.write(mock.not_found)
 
+    def _generate(
+        self, path: bytes, head: bytes, body: bytes, nonstream: bytes, s_head: bytes, s_rest: bytes
+    ) -> None:
+        mock, transport = self.mock, self.transport
+        assert transport is not None
+        mock.last_body = body
+        if b'"stream":true' not in body and b'"stream": true' not in body:
+            transport.write(nonstream)
+            return
+        mock.streams += 1
+        delay = _delay(path, head)
+        if delay <= 0:
+            transport.write(s_head + s_rest)
+            return
+        transport.write(s_head)
+        self.busy = True
+        self.rest = s_rest
+        mock.open_streams += 1
+        mock.max_open_streams = max(mock.max_open_streams, mock.open_streams)
+        asyncio.get_running_loop().call_later(delay, self._finish_stream)
+
     def _finish_stream(self) -> None:
         self.busy = False
         self.mock.open_streams -= 1
         if not self.closed and self.transport is not None:
-            self.transport.write(self.mock.rest)
+            self.transport.write(self.rest)
         while self.pending and not self.busy and not self.closed:
             method, path, raw = self.pending.pop(0)
             end = raw.find(b"\r\n\r\n")
