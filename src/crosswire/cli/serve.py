@@ -20,7 +20,8 @@ No config file found: serving the built-in offline `echo` model (it answers with
 Try it:
   curl -s http://{host}:{port}/v1/messages -H 'content-type: application/json' \\
     -d '{{"model":"echo","max_tokens":64,"messages":[{{"role":"user","content":"hello"}}]}}'
-Add a real provider in {path}, for example Kimi K2.6 on NVIDIA NIM:
+Add a real provider: `crosswire provider add nim --api-key nvapi-...` writes it for you, or
+edit {path}, for example Kimi K2.6 on NVIDIA NIM:
   [providers.nim]
   type = "openai"
   base_url = "https://integrate.api.nvidia.com/v1"
