@@ -199,8 +199,17 @@ class Proc:
 
     def stderr_tail(self, lines: int = 30) -> str:
         with contextlib.suppress(OSError):
-            return "\n".join(self.stderr_path.read_text(errors="replace").splitlines()[-lines:])
+            text = "\n".join(self.stderr_path.read_text(errors="replace").splitlines()[-lines:])
+            return no_paths(text, self.stderr_path.parent)
         return ""
+
+
+def no_paths(text: str, workdir: Path | None = None) -> str:
+    """``text`` without this machine's paths (results files are committed): the work
+    directory becomes ``<temp>``, the repository root is dropped."""
+    if workdir is not None:
+        text = text.replace(str(workdir), "<temp>")
+    return text.replace(str(ROOT) + "/", "")
 
 
 class LoadGen:
@@ -1195,7 +1204,9 @@ class Bench:
             "ramp_s": args.ramp,
             "mock_deltas": args.deltas,
             "pool_limit": args.pool_limit or "gateway defaults",
-            "gateway_cmd": " ".join(gateway_argv(Path("<config>"), 0, args.gateway_cmd)[:-4]),
+            "gateway_cmd": no_paths(
+                " ".join(gateway_argv(Path("<config>"), 0, args.gateway_cmd)[:-4])
+            ),
             "quick": args.quick,
             "fixture": str(args.fixture.relative_to(ROOT)) if args.fixture.is_relative_to(ROOT)
             else str(args.fixture),
