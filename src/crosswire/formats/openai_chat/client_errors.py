@@ -14,8 +14,10 @@ from typing import Any
 from crosswire.canonical import GatewayError
 from crosswire.jsonutil import dumps
 
-# canonical kind -> (HTTP status, OpenAI error.type, OpenAI error.code)
-_KIND_TO_OPENAI: dict[str, tuple[int, str, str | None]] = {
+ErrorTable = dict[str, tuple[int, str, str | None]]
+"""canonical kind -> (HTTP status, OpenAI error.type, OpenAI error.code)"""
+
+KIND_TO_OPENAI: ErrorTable = {
     "invalid_request": (400, "invalid_request_error", None),
     "context_length": (400, "invalid_request_error", "context_length_exceeded"),
     "authentication": (401, "invalid_request_error", "invalid_api_key"),
@@ -31,8 +33,10 @@ _KIND_TO_OPENAI: dict[str, tuple[int, str, str | None]] = {
 }
 
 
-def _classify(error: GatewayError) -> tuple[int, str, str | None]:
-    known = _KIND_TO_OPENAI.get(error.kind)
+def _classify(
+    error: GatewayError, table: ErrorTable = KIND_TO_OPENAI
+) -> tuple[int, str, str | None]:
+    known = table.get(error.kind)
     if known is not None:
         status, etype, code = known
         return status, etype, code or error.code
@@ -40,16 +44,22 @@ def _classify(error: GatewayError) -> tuple[int, str, str | None]:
     return status, "server_error" if status >= 500 else "invalid_request_error", error.code
 
 
+def error_fields(error: GatewayError, table: ErrorTable = KIND_TO_OPENAI) -> dict[str, Any]:
+    """``{message, type, param, code}`` as OpenAI writes them."""
+    _, etype, code = _classify(error, table)
+    return {"message": error.message, "type": etype, "param": None, "code": code}
+
+
 def error_body(error: GatewayError) -> dict[str, Any]:
-    _, etype, code = _classify(error)
-    return {"error": {"message": error.message, "type": etype, "param": None, "code": code}}
+    return {"error": error_fields(error)}
 
 
 def encode_error(
-    error: GatewayError, request_id: str | None = None
+    error: GatewayError, request_id: str | None = None, table: ErrorTable = KIND_TO_OPENAI
 ) -> tuple[int, bytes, dict[str, str]]:
-    """(status, body, headers) for an error answered before the stream started."""
-    status, _, _ = _classify(error)
+    """(status, body, headers) for an error answered before the stream started; the Responses
+    codec passes its own ``table`` (same envelope, a few codes Codex acts on)."""
+    status, _, _ = _classify(error, table)
     headers = {"content-type": "application/json"}
     if error.retry_after is not None:
         headers["retry-after"] = str(max(1, math.ceil(error.retry_after)))
@@ -57,7 +67,7 @@ def encode_error(
     headers["x-should-retry"] = "true" if error.retryable else "false"
     if request_id:
         headers["x-request-id"] = request_id
-    return status, dumps(error_body(error)), headers
+    return status, dumps({"error": error_fields(error, table)}), headers
 
 
 def encode_stream_error(error: GatewayError) -> bytes:

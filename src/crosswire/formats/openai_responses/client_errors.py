@@ -9,26 +9,19 @@ the ones Codex acts on: ``context_length_exceeded`` (stop, compact), ``insuffici
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from crosswire.canonical import GatewayError
-from crosswire.jsonutil import dumps
+from crosswire.formats.openai_chat import client_errors as chat_errors
+from crosswire.formats.openai_chat.client_errors import KIND_TO_OPENAI, ErrorTable
 
-# canonical kind -> (HTTP status, OpenAI error.type, OpenAI error.code)
-_KIND_TO_OPENAI: dict[str, tuple[int, str, str | None]] = {
-    "invalid_request": (400, "invalid_request_error", None),
-    "context_length": (400, "invalid_request_error", "context_length_exceeded"),
-    "authentication": (401, "invalid_request_error", "invalid_api_key"),
-    "permission": (403, "permission_error", None),
-    "not_found": (404, "invalid_request_error", "model_not_found"),
-    "request_too_large": (413, "invalid_request_error", "request_too_large"),
+# Chat Completions' table with the codes the Responses API (and Codex) use instead.
+_KIND_TO_OPENAI: ErrorTable = {
+    **KIND_TO_OPENAI,
     "rate_limit": (429, "rate_limit_error", "rate_limit_exceeded"),
-    "quota_exceeded": (429, "insufficient_quota", "insufficient_quota"),
     "api_error": (500, "server_error", "server_error"),
     "bad_gateway": (502, "server_error", "server_error"),
     "overloaded": (503, "server_error", "server_is_overloaded"),
-    "timeout": (504, "server_error", "timeout"),
 }
 # canonical kind -> response.error.code inside a stream (Codex reads these)
 _KIND_TO_STREAM_CODE: dict[str, str] = {
@@ -42,25 +35,14 @@ _KIND_TO_STREAM_CODE: dict[str, str] = {
 
 def error_fields(error: GatewayError) -> dict[str, Any]:
     """``{message, type, param, code}`` as OpenAI writes them."""
-    _, etype, code = _KIND_TO_OPENAI.get(error.kind, (500, "server_error", None))
-    return {"message": error.message, "type": etype, "param": None, "code": code or error.code}
+    return chat_errors.error_fields(error, _KIND_TO_OPENAI)
 
 
 def encode_error(
     error: GatewayError, request_id: str | None = None
 ) -> tuple[int, bytes, dict[str, str]]:
     """(status, body, headers) for an error answered before the stream started."""
-    status = _KIND_TO_OPENAI[error.kind][0] if error.kind in _KIND_TO_OPENAI else error.status
-    if status == 529:
-        status = 503
-    headers = {"content-type": "application/json"}
-    if request_id:
-        headers["x-request-id"] = request_id
-    if error.retry_after is not None:
-        headers["retry-after"] = str(max(1, math.ceil(error.retry_after)))
-        headers["retry-after-ms"] = str(int(error.retry_after * 1000))
-    headers["x-should-retry"] = "true" if error.retryable else "false"
-    return status, dumps({"error": error_fields(error)}), headers
+    return chat_errors.encode_error(error, request_id, _KIND_TO_OPENAI)
 
 
 def stream_error(error: GatewayError) -> tuple[dict[str, Any], dict[str, Any]]:
