@@ -235,22 +235,7 @@ def _model(
     model = reader.req_str(
         tbl, "model", prefix, f'add model = "<upstream model id>" under [{prefix}]'
     )
-    context = reader.req_int(tbl, "max_context_size", prefix, minimum=1, example=131072)
-    output = reader.opt_int(tbl, "max_output_size", prefix, minimum=1, example=32768)
-    if output is not None and output > context:
-        raise reader.error(
-            join(prefix, "max_output_size"),
-            f"is larger than max_context_size ({output} > {context})",
-            "lower max_output_size or raise max_context_size",
-        )
-    caps = reader.opt_str_list(tbl, "capabilities", prefix) or []
-    for i, cap in enumerate(caps):
-        if cap not in KNOWN_CAPABILITIES:
-            raise reader.error(
-                f"{join(prefix, 'capabilities')}[{i}]",
-                f'unknown capability "{cap}"',
-                choice_fix(cap, KNOWN_CAPABILITIES, "known capabilities"),
-            )
+    context, output, caps = read_model_limits(reader, tbl, prefix)
     reasoning_key = reader.opt_str(tbl, "reasoning_key", prefix)
     if reasoning_key is not None and not reasoning_key.strip():
         raise reader.error(
@@ -280,6 +265,30 @@ def _model(
         max_tokens_field=tokens_field,
         fallbacks=tuple(reader.opt_str_list(tbl, "fallbacks", prefix) or ()),
     )
+
+
+def read_model_limits(
+    reader: Reader, tbl: Mapping[str, Any], prefix: str
+) -> tuple[int, int | None, list[str]]:
+    """``max_context_size``, ``max_output_size`` and ``capabilities`` of a model table (config
+    models and preset models share them)."""
+    context = reader.req_int(tbl, "max_context_size", prefix, minimum=1, example=131072)
+    output = reader.opt_int(tbl, "max_output_size", prefix, minimum=1, example=32768)
+    if output is not None and output > context:
+        raise reader.error(
+            join(prefix, "max_output_size"),
+            f"is larger than max_context_size ({output} > {context})",
+            "lower max_output_size or raise max_context_size",
+        )
+    caps = reader.opt_str_list(tbl, "capabilities", prefix) or []
+    for i, cap in enumerate(caps):
+        if cap not in KNOWN_CAPABILITIES:
+            raise reader.error(
+                f"{join(prefix, 'capabilities')}[{i}]",
+                f'unknown capability "{cap}"',
+                choice_fix(cap, KNOWN_CAPABILITIES, "known capabilities"),
+            )
+    return context, output, caps
 
 
 def resolve_default_model(

@@ -8,11 +8,11 @@ from typing import Any
 
 from crosswire.config.fields import Reader, choice_fix, join
 from crosswire.config.schema import (
-    KNOWN_CAPABILITIES,
     MAX_TOKENS_FIELDS,
     PROVIDER_TYPES,
     TYPES_WITHOUT_BASE_URL,
 )
+from crosswire.config.sections import read_model_limits
 
 AUTH_STYLES = ("bearer", "x-api-key", "x-goog-api-key", "none")
 """How an upstream takes its key (informational: the provider type decides the header)."""
@@ -139,22 +139,7 @@ def _model(reader: Reader, prefix: str, value: object) -> PresetModel:
     reader.check_keys(tbl, MODEL_KEYS, prefix)
     alias = reader.req_str(tbl, "alias", prefix, f'add alias = "short-name" under {prefix}')
     model = reader.req_str(tbl, "model", prefix, f'add model = "<upstream id>" under {prefix}')
-    context = reader.req_int(tbl, "max_context_size", prefix, minimum=1, example=131072)
-    output = reader.opt_int(tbl, "max_output_size", prefix, minimum=1, example=32768)
-    if output is not None and output > context:
-        raise reader.error(
-            join(prefix, "max_output_size"),
-            f"is larger than max_context_size ({output} > {context})",
-            "lower max_output_size or raise max_context_size",
-        )
-    caps = reader.opt_str_list(tbl, "capabilities", prefix) or []
-    for i, cap in enumerate(caps):
-        if cap not in KNOWN_CAPABILITIES:
-            raise reader.error(
-                f"{join(prefix, 'capabilities')}[{i}]",
-                f'unknown capability "{cap}"',
-                choice_fix(cap, KNOWN_CAPABILITIES, "known capabilities"),
-            )
+    context, output, caps = read_model_limits(reader, tbl, prefix)
     field = reader.opt_str(tbl, "max_tokens_field", prefix)
     if field is not None and field not in MAX_TOKENS_FIELDS:
         raise reader.error(
